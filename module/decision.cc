@@ -1,0 +1,54 @@
+#include "pam_keyinit/decision.h"
+
+namespace pam_keyinit {
+
+Decision decide(const Observation& seen, uid_t target, Policy policy) noexcept {
+    if (policy.force) {
+        return {Verdict::replace, Reason::forced};
+    }
+    if (!seen.session) {
+        return {Verdict::replace, Reason::dead_session};
+    }
+    if (seen.user_session && *seen.session == *seen.user_session) {
+        return {Verdict::replace, Reason::user_session};
+    }
+    const bool foreign = !seen.session_owner || *seen.session_owner != target;
+    if (foreign) {
+        if (target == 0) {
+            return {Verdict::keep, Reason::root_target};
+        }
+        if (policy.inherit) {
+            return {Verdict::keep, Reason::inherited_foreign};
+        }
+        return {Verdict::replace,
+                seen.session_owner ? Reason::foreign_owner : Reason::unknown_owner};
+    }
+    return {Verdict::keep, Reason::own_keyring};
+}
+
+const char* explain(Reason reason) noexcept {
+    switch (reason) {
+        case Reason::forced:
+            return "the force option is set";
+        case Reason::dead_session:
+            return "the session keyring is revoked or expired";
+        case Reason::user_session:
+            return "the session keyring is the user's user-session keyring, so the "
+                   "process has none of its own";
+        case Reason::foreign_owner:
+            return "the session keyring belongs to another user";
+        case Reason::unknown_owner:
+            return "the owner of the session keyring cannot be read, so it is "
+                   "taken as another user's";
+        case Reason::inherited_foreign:
+            return "the session keyring belongs to another user, and the inherit "
+                   "option keeps it";
+        case Reason::root_target:
+            return "the target is root, who may use any session keyring";
+        case Reason::own_keyring:
+            return "the session keyring already belongs to the user";
+    }
+    return "no reason";
+}
+
+}  // namespace pam_keyinit

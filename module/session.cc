@@ -1,0 +1,354 @@
+#include "pam_keyinit/session.h"
+
+#include <keyutils.h>
+#include <security/pam_ext.h>
+
+#include <array>
+#include <cerrno>
+#include <cstdlib>
+#include <string_view>
+
+#include "pam_keyinit/credentials.h"
+#include "pam_keyinit/decision.h"
+#include "pam_keyinit/key_description.h"
+#include "pam_keyinit/log.h"
+#include "pam_keyinit/options.h"
+
+namespace pam_keyinit {
+namespace {
+
+// Everything one PAM call works with.
+struct Call {
+    const System& system;
+    pam_handle_t* pamh;
+    Phase phase;
+    Log log;
+    Options options;
+};
+
+void report_unknown_option(void* context, std::string_view argument) {
+    static_cast<Log*>(context)->line(LOG_ERR, "unknown option: %.*s",
+                                     static_cast<int>(argument.size()), argument.data());
+}
+
+Call begin_call(const System& system, pam_handle_t* pamh, Phase phase, int argc,
+                const char** argv) noexcept {
+    Call call{system, pamh, phase, Log(system, pamh), {}};
+    call.options = parse_options(argc, argv, report_unknown_option, &call.log);
+    call.log.enable_debug(call.options.debug);
+    return call;
+}
+
+void release_state(pam_handle_t*, void* data, int) {
+    // Nothing to say at pam_end(): PAM_DATA_SILENT or not, just free.
+    std::free(data);
+}
+
+// PAM_SUCCESS with *state null when this handle has none yet.
+int find_state(Call& call, HandleState** state) {
+    const void* data = nullptr;
+    const int status = call.system.get_data(call.pamh, handle_state_name, &data);
+    if (status == PAM_NO_MODULE_DATA) {
+        *state = nullptr;
+        return PAM_SUCCESS;
+    }
+    if (status != PAM_SUCCESS) {
+        return call.log.fail(call.phase.error, LOG_ERR,
+                             "cannot read this module's state from the PAM handle: %s",
+                             pam_strerror(call.pamh, status));
+    }
+    *state = static_cast<HandleState*>(const_cast<void*>(data));
+    return PAM_SUCCESS;
+}
+
+int create_state(Call& call, HandleState** state) {
+    void* memory = call.system.allocate(sizeof(HandleState));
+    if (memory == nullptr) {
+        return call.log.fail(PAM_BUF_ERR, LOG_CRIT, "out of memory for the session state");
+    }
+    const int status = call.system.set_data(call.pamh, handle_state_name, memory, release_state);
+    if (status != PAM_SUCCESS) {
+        std::free(memory);
+        if (status == PAM_BUF_ERR) {
+            return call.log.fail(PAM_BUF_ERR, LOG_CRIT,
+                                 "out of memory keeping the session state in the PAM handle");
+        }
+        return call.log.fail(call.phase.error, LOG_ERR,
+                             "cannot keep the session state in the PAM handle: %s",
+                             pam_strerror(call.pamh, status));
+    }
+    // calloc()ed memory is a valid HandleState: all its members are zero.
+    *state = static_cast<HandleState*>(memory);
+    return PAM_SUCCESS;
+}
+
+struct Target {
+    const char* name;
+    UserIds ids;
+};
+
+int find_target(Call& call, Target* target) {
+    const char* name = nullptr;
+    const int status = call.system.get_user(call.pamh, &name);
+    if (status != PAM_SUCCESS) {
+        call.log.debug("%s: no user name: %s", call.phase.name, pam_strerror(call.pamh, status));
+        return status;
+    }
+    if (name == nullptr) {
+        name = "";
+    }
+    const int error = call.system.lookup_user(call.pamh, name, &target->ids);
+    if (error == -ENOENT) {
+        return call.log.fail(PAM_USER_UNKNOWN, LOG_NOTICE, "unable to look up user \"%s\"", name);
+    }
+    if (error == -ENOMEM) {
+        return call.log.fail(PAM_BUF_ERR, LOG_CRIT, "out of memory looking up user \"%s\"", name);
+    }
+    if (error < 0) {
+        return call.log.fail(call.phase.error, LOG_ERR, "cannot look up user \"%s\": %s", name,
+                             errno_text(-error));
+    }
+    target->name = name;
+    return PAM_SUCCESS;
+}
+
+// Room for "type;uid;gid;perm;" and the longest description the kernel keeps.
+using DescriptionBuffer = std::array<char, 4096 + 64>;
+
+std::optional<KeyDescription> describe(const System& system, KeySerial key,
+                                       DescriptionBuffer& buffer) {
+    const long length = system.describe_key(key, buffer.data(), buffer.size());
+    if (length < 0 || static_cast<std::size_t>(length) > buffer.size()) {
+        return std::nullopt;
+    }
+    return parse_key_description(std::string_view(buffer.data(), static_cast<std::size_t>(length)));
+}
+
+void debug_session_keyring(Call& call, KeySerial session, const std::optional<KeyDescription>& seen) {
+    if (!call.log.debugging()) {
+        return;
+    }
+    if (seen) {
+        call.log.debug("%s: session keyring %d is \"%.*s\", owned by uid %u", call.phase.name,
+                       session, static_cast<int>(seen->name.size()), seen->name.data(), seen->uid);
+    } else {
+        call.log.debug("%s: session keyring %d cannot be described", call.phase.name, session);
+    }
+}
+
+// Reads what rules 2 to 4 need; PAM_SUCCESS or the phase's error code.
+int observe(Call& call, KeySerial session, Observation* seen) {
+    const long user_session = call.system.keyring_id(KEY_SPEC_USER_SESSION_KEYRING);
+    if (user_session < 0) {
+        return call.log.fail(call.phase.error, LOG_ERR,
+                             "cannot look up the user-session keyring: %s",
+                             errno_text(static_cast<int>(-user_session)));
+    }
+    seen->user_session = static_cast<KeySerial>(user_session);
+    DescriptionBuffer buffer;
+    const auto description = describe(call.system, session, buffer);
+    if (description) {
+        seen->session_owner = description->uid;
+    }
+    debug_session_keyring(call, session, description);
+    call.log.debug("%s: the user-session keyring is %ld", call.phase.name, user_session);
+    return PAM_SUCCESS;
+}
+
+// Joins a new session keyring and links the user's keyrings into it.
+int replace_session_keyring(Call& call, const Target& target, HandleState& state) {
+    const long joined = call.system.join_new_session_keyring();
+    if (joined < 0) {
+        return call.log.fail(call.phase.error, LOG_ERR,
+                             "cannot join a new session keyring for user \"%s\": %s", target.name,
+                             errno_text(static_cast<int>(-joined)));
+    }
+    const auto made = static_cast<KeySerial>(joined);
+    // From here on the thread has the new keyring whatever else fails (a join
+    // cannot be undone), so the handle owns it and a close may revoke it.
+    state.made = made;
+    state.owner = target.ids;
+    state.opens = 1;
+
+    const long linked = call.system.link_key(KEY_SPEC_USER_KEYRING, made);
+    if (linked < 0) {
+        return call.log.fail(call.phase.error, LOG_ERR,
+                             "cannot link the user keyring of \"%s\" into new session keyring %d: %s",
+                             target.name, made, errno_text(static_cast<int>(-linked)));
+    }
+    call.log.debug("%s: joined new session keyring %d (\"_ses\", owned by uid %u) and linked the "
+                   "user keyring %ld (\"_uid.%u\") into it",
+                   call.phase.name, made, target.ids.uid,
+                   call.log.debugging() ? call.system.keyring_id(KEY_SPEC_USER_KEYRING) : 0L,
+                   target.ids.uid);
+
+    if (call.options.persistent) {
+        const long persistent = call.system.link_persistent_keyring(made);
+        if (persistent < 0) {
+            call.log.line(LOG_WARNING,
+                          "cannot link the persistent keyring of \"%s\" into session keyring %d: %s",
+                          target.name, made, errno_text(static_cast<int>(-persistent)));
+        } else {
+            call.log.debug("%s: linked persistent keyring %ld (\"_persistent.%u\") into it",
+                           call.phase.name, persistent, target.ids.uid);
+        }
+    }
+    return PAM_SUCCESS;
+}
+
+// Runs with the thread's real IDs already the target user's.
+int set_up_as_user(Call& call, const Target& target, HandleState& state) {
+    const long session = call.system.keyring_id(KEY_SPEC_SESSION_KEYRING);
+    if (session == -ENOSYS || session == -EPERM) {
+        // A kernel without keys, or a container whose seccomp filter blocks
+        // keyctl(): there is no keyring to protect, so the login goes on.
+        call.log.line(LOG_INFO, "kernel keyrings are unavailable (%s): session keyring left as it is",
+                      errno_text(static_cast<int>(-session)));
+        state.opens = 1;
+        return PAM_SUCCESS;
+    }
+
+    Observation seen;
+    if (session == -EKEYREVOKED || session == -EKEYEXPIRED) {
+        call.log.debug("%s: the session keyring is %s", call.phase.name,
+                       errno_text(static_cast<int>(-session)));
+    } else if (session < 0) {
+        return call.log.fail(call.phase.error, LOG_ERR, "cannot look up the session keyring: %s",
+                             errno_text(static_cast<int>(-session)));
+    } else {
+        seen.session = static_cast<KeySerial>(session);
+        if (!call.options.force) {
+            if (int status = observe(call, *seen.session, &seen); status != PAM_SUCCESS) {
+                return status;
+            }
+        }
+    }
+
+    const Decision decision =
+        decide(seen, target.ids.uid, {.force = call.options.force, .inherit = call.options.inherit});
+    const char* verdict = decision.verdict == Verdict::replace ? "replacing" : "keeping";
+    call.log.debug("%s: %s the session keyring of user \"%s\" (uid %u): %s", call.phase.name,
+                   verdict, target.name, target.ids.uid, explain(decision.reason));
+    if (decision.verdict == Verdict::keep) {
+        state.opens = 1;
+        return PAM_SUCCESS;
+    }
+    return replace_session_keyring(call, target, state);
+}
+
+int set_up(Call& call, const Target& target, HandleState& state) {
+    ActingAsUser as_user(call.system, call.log);
+    if (int error = as_user.enter(target.ids); error < 0) {
+        return call.log.fail(call.phase.error, LOG_ERR,
+                             "cannot switch to user \"%s\" (uid %u, gid %u): %s", target.name,
+                             target.ids.uid, target.ids.gid, errno_text(-error));
+    }
+    int status = set_up_as_user(call, target, state);
+    if (!as_user.restore()) {
+        status = call.phase.error;
+    }
+    return status;
+}
+
+int revoke(Call& call, KeySerial keyring, UserIds owner) {
+    ActingAsUser as_user(call.system, call.log);
+    if (int error = as_user.enter(owner); error < 0) {
+        return call.log.fail(call.phase.error, LOG_ERR,
+                             "cannot switch to uid %u to revoke session keyring %d: %s", owner.uid,
+                             keyring, errno_text(-error));
+    }
+    int status = PAM_SUCCESS;
+    const long revoked = call.system.revoke_key(keyring);
+    if (revoked == -EKEYREVOKED || revoked == -ENOKEY) {
+        call.log.debug("%s: session keyring %d was already revoked or gone", call.phase.name, keyring);
+    } else if (revoked < 0) {
+        status = call.log.fail(call.phase.error, LOG_ERR, "cannot revoke session keyring %d: %s",
+                               keyring, errno_text(static_cast<int>(-revoked)));
+    } else {
+        call.log.debug("%s: revoked session keyring %d", call.phase.name, keyring);
+    }
+    if (!as_user.restore()) {
+        status = call.phase.error;
+    }
+    return status;
+}
+
+}  // namespace
+
+int initialise(const System& system, pam_handle_t* pamh, Phase phase, int argc,
+               const char** argv) noexcept {
+    Call call = begin_call(system, pamh, phase, argc, argv);
+    HandleState* state = nullptr;
+    if (int status = find_state(call, &state); status != PAM_SUCCESS) {
+        return status;
+    }
+    if (state != nullptr && state->opens > 0) {
+        ++state->opens;
+        state->revoke_requested |= call.options.revoke;
+        call.log.debug("%s: this PAM handle has set up its session keyring already (made: %d)",
+                       phase.name, state->made);
+        return PAM_SUCCESS;
+    }
+
+    Target target{};
+    if (int status = find_target(call, &target); status != PAM_SUCCESS) {
+        return status;
+    }
+    if (state == nullptr) {
+        if (int status = create_state(call, &state); status != PAM_SUCCESS) {
+            return status;
+        }
+    }
+    *state = HandleState{.opens = 0, .made = 0, .owner = target.ids,
+                         .revoke_requested = call.options.revoke};
+    return set_up(call, target, *state);
+}
+
+int finish(const System& system, pam_handle_t* pamh, Phase phase, int argc,
+           const char** argv) noexcept {
+    Call call = begin_call(system, pamh, phase, argc, argv);
+    HandleState* state = nullptr;
+    if (int status = find_state(call, &state); status != PAM_SUCCESS) {
+        return status;
+    }
+    if (state == nullptr || state->opens == 0) {
+        call.log.debug("%s: nothing was set up on this PAM handle", phase.name);
+        return PAM_SUCCESS;
+    }
+    state->revoke_requested |= call.options.revoke;
+    if (--state->opens > 0) {
+        call.log.debug("%s: %u more close(s) before the last", phase.name, state->opens);
+        return PAM_SUCCESS;
+    }
+    const KeySerial made = state->made;
+    state->made = 0;
+    if (made == 0) {
+        call.log.debug("%s: this PAM handle made no keyring, so there is none to revoke", phase.name);
+        return PAM_SUCCESS;
+    }
+    if (!state->revoke_requested) {
+        call.log.debug("%s: session keyring %d stays: revoke was not asked for", phase.name, made);
+        return PAM_SUCCESS;
+    }
+    return revoke(call, made, state->owner);
+}
+
+int set_credentials(const System& system, pam_handle_t* pamh, int flags, int argc,
+                    const char** argv) noexcept {
+    if ((flags & PAM_ESTABLISH_CRED) != 0) {
+        return initialise(system, pamh, setcred_phase, argc, argv);
+    }
+    if ((flags & PAM_DELETE_CRED) != 0) {
+        return finish(system, pamh, setcred_phase, argc, argv);
+    }
+    // Still parsed, so that a misspelt argument is reported on every call.
+    begin_call(system, pamh, setcred_phase, argc, argv);
+    return PAM_IGNORE;
+}
+
+int authenticate(const System& system, pam_handle_t* pamh, int argc, const char** argv) noexcept {
+    begin_call(system, pamh, Phase{"authenticate", PAM_AUTH_ERR}, argc, argv);
+    return PAM_IGNORE;
+}
+
+}  // namespace pam_keyinit
