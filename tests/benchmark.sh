@@ -53,7 +53,7 @@ fi
 ensure_packages "${BASE_PACKAGES[@]}" valgrind libbenchmark-dev binutils
 
 build_dir=$top/build-bench
-configure_build "$build_dir" -Dtests=false -Dbenchmarks=enabled >/dev/null
+configure_build "$build_dir" -Dtests=false -Dbenchmarks=enabled -Dwerror=true >/dev/null
 meson compile -C "$build_dir" >/dev/null
 
 floor=$build_dir/bench/pam_bench_floor.so

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Runs tests/benchmark.sh once, briefly, so that it cannot rot. Wall times and
+# sessions per second vary with the machine and its load and are only
+# printed; what is asserted is repeatable: the instruction count of one
+# pamtester login with our module against the stock one (callgrind), and the
+# footprint rules (no C++ runtime, libgcc_s or libm in NEEDED).
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+. scripts/lib/common.sh
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "50-benchmark: skipped: needs root (it switches users and writes /etc/pam.d)"
+  exit 77
+fi
+
+results=$(mktemp -t pam-keyinit-bench-results.XXXXXX)
+trap 'rm -f "$results"' EXIT
+
+started=$SECONDS
+tests/benchmark.sh --brief --results "$results"
+status=$?
+[ "$status" -eq 0 ] || exit "$status"
+echo "50-benchmark: took $((SECONDS - started)) s"
+
+# shellcheck disable=SC1090
+. "$results"
+failed=0
+if ! awk -v r="$instruction_ratio" 'BEGIN { exit !(r <= 1.05) }'; then
+  echo "FAIL: one login costs $instruction_ratio times the stock module's instructions (limit 1.05)"
+  failed=1
+fi
+if [ -n "$forbidden_needed_ours" ]; then
+  echo "FAIL: the module needs $forbidden_needed_ours"
+  failed=1
+fi
+for library in $needed_ours; do
+  case $library in
+    libpam.so.0|libkeyutils.so.1|libc.so.6) ;;
+    *) echo "FAIL: unexpected NEEDED entry $library"; failed=1 ;;
+  esac
+done
+[ "$failed" -eq 0 ] && echo "50-benchmark: instructions ours/stock $instruction_ratio (limit 1.05); NEEDED: $needed_ours"
+exit "$failed"
