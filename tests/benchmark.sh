@@ -116,8 +116,8 @@ grouped() {  # grouped INTEGER: 1234567 -> 1,234,567
 }
 
 user_key_count() {  # the number of keys the benchmark user owns now
-  local line_uid usage counts quota rest
-  while read -r line_uid usage counts quota rest; do
+  local line_uid quota
+  while read -r line_uid _ _ quota _; do
     if [ "${line_uid%:}" = "$uid" ]; then
       echo "${quota%/*} ${quota#*/}"
       return
@@ -199,7 +199,7 @@ for name in "${modules[@]}"; do
 done
 wall_ratio=$(ratio "${wall_median[ours]}" "${wall_median[stock]}")
 
-# --- in one process: sessions per CPU second-----------------------------------
+# --- in one process: sessions per CPU second ---------------------------------
 
 bench_args=(--benchmark_min_time="$bench_min_time" --benchmark_format=csv)
 if [ "$bench_repetitions" -gt 1 ]; then
@@ -253,7 +253,7 @@ for name in stock ours; do
     added+="${added:+, }$library ($library_symbolic symbolic relocations)"
   done
   added_libraries[$name]=${added:-none}
-  forbidden[$name]=$(printf '%s\n' ${needed[$name]} | grep -E '^(libstdc\+\+|libgcc_s|libm)\.so' | tr '\n' ' ' | sed 's/ $//' || true)
+  forbidden[$name]=$(tr ' ' '\n' <<<"${needed[$name]}" | grep -E '^(libstdc\+\+|libgcc_s|libm)\.so' | tr '\n' ' ' | sed 's/ $//' || true)
 done
 
 # --- the tables -------------------------------------------------------------------
@@ -264,7 +264,8 @@ met() {  # met CONDITION: "met" or "NOT met"
 ms() { awk -v us="$1" 'BEGIN { printf "%.2f ms", us / 1000 }'; }
 
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
-echo "Machine: $(nproc) × $cpu, Linux $(uname -r), $(. /etc/os-release; echo "$PRETTY_NAME"); $(date -u '+%Y-%m-%d %H:%M UTC')."
+os=$(sed -n 's/^PRETTY_NAME="\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' /etc/os-release)
+echo "Machine: $(nproc) × $cpu, Linux $(uname -r), $os; $(date -u '+%Y-%m-%d %H:%M UTC')."
 echo "Stack: \`session required MODULE force revoke\`; normal user $user (uid $uid)."
 echo "Stock: $stock; ours: $ours; floor: a module that does nothing (bench/pam_bench_floor.cc)."
 echo
