@@ -1,0 +1,327 @@
+#!/usr/bin/env bash
+# The module as a user meets it: packaged, installed into a clean Debian 12
+# system, driven with pamtester inside containers. As root, on Debian 12:
+#
+#   tests/container-tests.sh
+#
+# 1. builds libpam-keyinit with dpkg-buildpackage from the working tree;
+# 2. checks the result with lintian (no errors, no warnings);
+# 3. runs debian/tests with autopkgtest's unshare backend in a bookworm
+#    testbed made by mmdebstrap;
+# 4. installs the package into the same bookworm system under
+#    systemd-nspawn and drives sessions there: with nspawn's seccomp filter,
+#    which blocks keyctl() as Docker's does, and with keyctl() allowed, where
+#    the container hands its processes a root-owned session keyring.
+#
+# The bookworm tarball is cached in $PAM_KEYINIT_TEST_CACHE
+# (/var/cache/pam-keyinit-tests) and made again when older than a day.
+# Nothing is installed on this machine but the tools the tests need.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+top=$PWD
+. scripts/lib/common.sh
+
+TOOLS=(
+  devscripts dpkg-dev debhelper lintian autopkgtest mmdebstrap uidmap
+  systemd-container pamtester keyutils
+  meson pkg-config libpam0g-dev libkeyutils-dev scdoc libgtest-dev libseccomp-dev
+)
+SUITE=bookworm
+# In the image: what autopkgtest needs to make its local archive, what the
+# tests run, and busybox for a syslog daemon inside the nspawn container.
+IMAGE_PACKAGES=apt-utils,pamtester,keyutils,busybox
+
+cache=${PAM_KEYINIT_TEST_CACHE:-/var/cache/pam-keyinit-tests}
+work=$(mktemp -d -t pam-keyinit-containers.XXXXXX)
+root=$work/nspawn-root
+failures=()
+
+cleanup() {
+  # The nspawn root holds device nodes and files of many owners: remove it
+  # whole, then the rest.
+  rm -rf --one-file-system "$work"
+}
+trap cleanup EXIT
+
+started=$SECONDS
+step_started=$SECONDS
+step() {
+  echo "== $* (at $((SECONDS - started)) s)"
+  step_started=$SECONDS
+}
+step_done() {
+  echo "   took $((SECONDS - step_started)) s"
+}
+fail() {
+  echo "FAIL: $*" >&2
+  failures+=("$*")
+}
+pass() {
+  echo "ok: $*"
+}
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "tests/container-tests.sh needs root (autopkgtest, nspawn, dpkg-divert)" >&2
+  exit 77
+fi
+ensure_packages "${TOOLS[@]}"
+
+# --- 1. the package ---------------------------------------------------------
+step "build the package"
+# From a copy of the working tree, so that the build leaves nothing behind
+# in it and sees uncommitted changes.
+# autopkgtest gets a clean copy of its own.
+mkdir "$work/src" "$work/tree"
+tar -C "$top" --exclude=./.git --exclude='./build*' --exclude='./obj-*' \
+  --exclude=./debian/.debhelper --exclude=./debian/libpam-keyinit --exclude=./debian/tmp \
+  -cf "$work/tree.tar" .
+tar -C "$work/src" -xf "$work/tree.tar"
+tar -C "$work/tree" -xf "$work/tree.tar"
+if ! (cd "$work/src" && dpkg-buildpackage -us -uc -b) >"$work/build.log" 2>&1; then
+  tail -n 60 "$work/build.log" >&2
+  echo "dpkg-buildpackage failed" >&2
+  exit 1
+fi
+deb=$(ls "$work"/libpam-keyinit_*.deb)
+changes=$(ls "$work"/pam-keyinit_*.changes)
+dpkg-deb --contents "$deb"
+step_done
+
+# --- 2. lintian ---------------------------------------------------------------
+step "lintian"
+if lintian --fail-on error,warning --info --display-info --show-overrides "$changes"; then
+  pass "lintian: no errors, no warnings"
+else
+  fail "lintian reports errors or warnings"
+fi
+step_done
+
+# --- 3. the bookworm system ---------------------------------------------------
+# autopkgtest-virt-unshare maps uids 1-65535 of the testbed to a subordinate
+# range of root's, which /etc/subuid and /etc/subgid must give.
+ensure_root_subids() {  # ensure_root_subids FILE
+  local file=$1 first
+  touch "$file"
+  if ! grep -q '^root:' "$file"; then
+    first=$(awk -F: 'BEGIN { end = 100000 }
+      NF >= 3 && $2 + $3 > end { end = $2 + $3 }
+      END { print end }' "$file")
+    echo "root:$first:65536" >>"$file"
+    echo "added root:$first:65536 to $file"
+  fi
+  # util-linux 2.38's "unshare --map-auto" takes the first line whose name
+  # reads as uid 0, and any non-numeric name does; so autopkgtest runs where
+  # root's line comes first: in a mount namespace of its own, with an
+  # overlay on /etc (the real file is left as it is, for useradd to go on
+  # editing; a bind mount on the file itself would vanish at its next
+  # rewrite).
+  { grep '^root:' "$file" | head -n 1; grep -v '^root:' "$file"; } >"$work/$(basename "$file")"
+}
+ensure_root_subids /etc/subuid
+ensure_root_subids /etc/subgid
+
+# The archive this machine uses, from its own apt configuration.
+debian_sources() {
+  apt-get indextargets --format '$(REPO_URI) $(RELEASE) $(COMPONENT)' 'Created-By: Packages' |
+    awk -v suite="$SUITE" '$2 == suite || $2 == suite "-updates" || $2 == suite "-security" {
+        key = $1 " " $2
+        if (!(key in components)) { order[++n] = key; components[key] = $3 }
+        else if (index(" " components[key] " ", " " $3 " ") == 0) components[key] = components[key] " " $3
+      }
+      END { for (i = 1; i <= n; i++) print "deb " order[i] " " components[order[i]] }'
+}
+
+step "the $SUITE system for autopkgtest and nspawn"
+mkdir -p "$cache"
+tarball=$cache/$SUITE-minbase.tar
+recipe="$SUITE minbase $IMAGE_PACKAGES"
+if [ -f "$tarball" ] && [ "$(cat "$tarball.recipe" 2>/dev/null)" = "$recipe" ] &&
+  [ -n "$(find "$tarball" -mmin -1440)" ]; then
+  echo "reusing $tarball ($(( ($(date +%s) - $(stat -c %Y "$tarball")) / 60 )) minutes old)"
+else
+  if [ ! -e "$PAM_KEYINIT_RUN_DIR/apt-updated" ]; then
+    apt-get update -q
+    touch "$PAM_KEYINIT_RUN_DIR/apt-updated"
+  fi
+  debian_sources >"$work/sources.list"
+  if ! grep -q " $SUITE " "$work/sources.list"; then
+    echo "this machine's apt sources have no $SUITE archive to make the testbed from" >&2
+    exit 1
+  fi
+  cat "$work/sources.list"
+  mmdebstrap --quiet --variant=minbase --format=tar --include="$IMAGE_PACKAGES" \
+    "$SUITE" "$tarball.new" "$work/sources.list"
+  mv "$tarball.new" "$tarball"
+  echo "$recipe" >"$tarball.recipe"
+fi
+step_done
+
+# --- 4. autopkgtest -----------------------------------------------------------
+step "autopkgtest (unshare backend)"
+set +e
+mkdir "$work/etc-upper" "$work/etc-work"
+unshare --mount --propagation private -- sh -c '
+  mount -t overlay overlay -o "lowerdir=/etc,upperdir=$1/etc-upper,workdir=$1/etc-work" /etc &&
+  cp "$1/subuid" /etc/subuid && cp "$1/subgid" /etc/subgid && shift && exec "$@"' - "$work" \
+  autopkgtest --output-dir "$work/autopkgtest" --setup-commands 'apt-get update -q' \
+  "$deb" "$work/tree" -- unshare --tarball "$tarball" 2>&1 |
+  grep -v -E '^(Get|Hit|Ign):|^(Selecting|Preparing|Unpacking|Setting up|Processing) '
+status=${PIPESTATUS[0]}
+set -e
+echo "autopkgtest summary:"
+cat "$work/autopkgtest/summary" 2>/dev/null || true
+# 0: all passed; 2: some skipped, none failed.
+case $status in
+  0 | 2) pass "autopkgtest (exit $status)" ;;
+  *) fail "autopkgtest (exit $status)" ;;
+esac
+step_done
+
+# --- 5. systemd-nspawn --------------------------------------------------------
+step "systemd-nspawn: the package installed in $SUITE"
+mkdir "$root"
+tar -C "$root" -xf "$tarball"
+cp "$deb" "$root/root/libpam-keyinit.deb"
+cp "$top/debian/tests/lib.sh" "$root/root/lib.sh"
+
+# No systemd runs as PID 1 here: nothing to register with, no unit to make;
+# the command runs in the container without booting it.
+in_container() {  # in_container [NSPAWN OPTION...] -- COMMAND...
+  local options=()
+  while [ "$1" != -- ]; do options+=("$1"); shift; done
+  shift
+  systemd-nspawn --quiet --register=no --keep-unit --pipe --as-pid2 \
+    --directory="$root" "${options[@]}" -- "$@" 2> >(grep -v '^Attempted to remove disk file system' >&2)
+}
+
+in_container -- dpkg -i /root/libpam-keyinit.deb
+if in_container -- dpkg-divert --list '*pam_keyinit.so*' | grep -q 'by libpam-keyinit'; then
+  pass "nspawn: the package is installed and diverts pam_keyinit.so"
+else
+  fail "nspawn: the package's diversions are missing"
+fi
+
+# The session runner inside the container: a syslog daemon on /dev/log,
+# a user, a PAM service, pamtester; prints what it saw.
+cat >"$root/root/session.sh" <<'SESSION'
+#!/bin/bash
+# session.sh NAME MODULE-LINE: opens and closes a session of keyinit-dave
+# through a service with that line; logs go to /root/NAME.syslog.
+set -u
+export AUTOPKGTEST_TMP=/root/work
+mkdir -p "$AUTOPKGTEST_TMP"
+. /root/lib.sh
+set +e
+ensure_user keyinit-dave
+write_probe
+write_service "$1" "$2"
+rm -f "/root/$1.syslog"
+busybox syslogd -n -S -O "/root/$1.syslog" &
+syslogd=$!
+for _ in $(seq 50); do [ -S /dev/log ] && break; sleep 0.1; done
+pamtester -v "$1" keyinit-dave open_session close_session
+echo "pamtester exit status: $?"
+sleep 0.3
+kill "$syslogd"
+wait "$syslogd" 2>/dev/null
+echo "--- syslog"
+cat "/root/$1.syslog"
+echo "--- keyring probe"
+cat "$AUTOPKGTEST_TMP/$1.log" 2>/dev/null
+true
+SESSION
+chmod 755 "$root/root/session.sh"
+step_done
+
+step "nspawn case 1: default seccomp filter, keyctl() blocked"
+blocked=$(in_container -- keyctl show @s 2>&1 || true)
+echo "keyctl show @s in the container: $blocked"
+if grep -q 'Operation not permitted' <<<"$blocked"; then
+  pass "nspawn's seccomp filter blocks keyctl() with EPERM"
+else
+  fail "keyctl() is not blocked with EPERM under nspawn's default filter"
+fi
+
+ours=$(in_container -- /root/session.sh keyinit-blocked \
+  'session    required   pam_keyinit.so force revoke')
+echo "$ours"
+if grep -q '^pamtester exit status: 0$' <<<"$ours" && grep -q 'successfully opened a session' <<<"$ours" &&
+  grep -q 'session has successfully been closed' <<<"$ours"; then
+  pass "keyctl blocked: pamtester opens and closes a session through pam_keyinit.so force revoke"
+else
+  fail "keyctl blocked: the session through pam_keyinit.so force revoke failed"
+fi
+unavailable=$(grep -c 'pam_keyinit(keyinit-blocked:session): kernel keyrings are unavailable (Operation not permitted)' <<<"$ours" || true)
+if [ "$unavailable" = 1 ]; then
+  pass "keyctl blocked: the module logs one line: $(grep -o 'kernel keyrings are unavailable.*' <<<"$ours")"
+else
+  fail "keyctl blocked: expected one \"kernel keyrings are unavailable\" line, saw $unavailable"
+fi
+if [ "$(grep -c 'pam_keyinit(' <<<"$ours" || true)" = 1 ]; then
+  pass "keyctl blocked: and nothing else"
+else
+  fail "keyctl blocked: the module logged more than that one line"
+fi
+
+stock=$(in_container -- /root/session.sh keyinit-blocked-stock \
+  'session    required   /usr/lib/'"$(dpkg-architecture -qDEB_HOST_MULTIARCH)"'/security/pam_keyinit.so.distrib force revoke')
+echo "$stock"
+if grep -q '^pamtester exit status: 0$' <<<"$stock"; then
+  fail "keyctl blocked: Linux-PAM's module was expected to fail the session, and it did not"
+else
+  pass "keyctl blocked: Linux-PAM's module, for comparison, fails the session: $(grep -v -e 'invoking' -e 'performing' <<<"$stock" | grep -m1 '^pamtester: ' || true)"
+fi
+step_done
+
+step "nspawn case 2: keyctl() allowed, root-owned session keyring"
+allow=(--system-call-filter='keyctl add_key request_key')
+outer=$(in_container "${allow[@]}" -- keyctl rdescribe @s 2>&1 || true)
+echo "the container's session keyring: $outer"
+if [ "$(cut -d';' -f1,2,5 <<<"$outer")" = 'keyring;0;_ses' ]; then
+  pass "keyctl allowed: the container hands its processes a root-owned \"_ses\" keyring"
+else
+  fail "keyctl allowed: expected a root-owned \"_ses\" session keyring, saw: $outer"
+fi
+
+check_session_owner() {  # check_session_owner OUTPUT WHO EXPECTED-OWNER
+  local describe owner name
+  describe=$(sed -n '/^--- keyring probe/,$p' <<<"$1" | sed -n '/^== open_session/,/^== /s/^describe: //p' | head -n 1)
+  owner=$(cut -d';' -f2 <<<"$describe")
+  name=$(cut -d';' -f5 <<<"$describe")
+  echo "$2: the session's keyring: $describe"
+  [ "$name" = _ses ] && [ "$owner" = "$3" ]
+}
+
+ours=$(in_container "${allow[@]}" -- /root/session.sh keyinit-allowed \
+  'session    required   pam_keyinit.so revoke')
+echo "$ours"
+dave_uid=$(in_container -- id -u keyinit-dave)
+if grep -q '^pamtester exit status: 0$' <<<"$ours" &&
+  check_session_owner "$ours" "ours" "$dave_uid" &&
+  grep -q "^show: .*keyring: _uid\\.$dave_uid\$" <<<"$ours"; then
+  pass "keyctl allowed: without force the user gets a \"_ses\" of its own (uid $dave_uid) linking _uid.$dave_uid"
+else
+  fail "keyctl allowed: the user did not get a session keyring of its own"
+fi
+if sed -n '/^== close_session/,$p' <<<"$ours" | grep -q '^describe: .*Key has been revoked'; then
+  pass "keyctl allowed: it is revoked at close"
+else
+  fail "keyctl allowed: the session keyring is not revoked at close"
+fi
+
+stock=$(in_container "${allow[@]}" -- /root/session.sh keyinit-allowed-stock \
+  'session    required   /usr/lib/'"$(dpkg-architecture -qDEB_HOST_MULTIARCH)"'/security/pam_keyinit.so.distrib revoke')
+echo "$stock"
+if check_session_owner "$stock" "Linux-PAM" 0; then
+  pass "keyctl allowed: Linux-PAM's module, for comparison, keeps root's keyring for the user"
+else
+  fail "keyctl allowed: Linux-PAM's module was expected to keep root's keyring"
+fi
+step_done
+
+echo "== container tests took $((SECONDS - started)) s"
+if [ "${#failures[@]}" -ne 0 ]; then
+  printf 'failed: %s\n' "${failures[@]}" >&2
+  exit 1
+fi
+echo "container tests: all passed"
