@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# The Debian package as a user meets it: built, linted, tested with
+# autopkgtest in a bookworm testbed and with pamtester under systemd-nspawn.
+# All of it is tests/container-tests.sh, which a developer runs the same way.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+exec bash tests/container-tests.sh
