@@ -19,7 +19,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
+own_run_dir=${PAM_KEYINIT_RUN_DIR:-yes}
 . scripts/lib/common.sh
+[ "$own_run_dir" = yes ] && own_run_dir=$PAM_KEYINIT_RUN_DIR || own_run_dir=
 
 TOOLS=(
   devscripts dpkg-dev debhelper lintian autopkgtest mmdebstrap uidmap
@@ -39,7 +41,7 @@ failures=()
 cleanup() {
   # The nspawn root holds device nodes and files of many owners: remove it
   # whole, then the rest.
-  rm -rf --one-file-system "$work"
+  rm -rf --one-file-system "$work" ${own_run_dir:+"$own_run_dir"}
 }
 trap cleanup EXIT
 
@@ -195,8 +197,10 @@ in_container() {  # in_container [NSPAWN OPTION...] -- COMMAND...
 }
 
 in_container -- dpkg -i /root/libpam-keyinit.deb
-if in_container -- dpkg-divert --list '*pam_keyinit.so*' | grep -q 'by libpam-keyinit'; then
-  pass "nspawn: the package is installed and diverts pam_keyinit.so"
+diversions=$(in_container -- dpkg-divert --list '*pam_keyinit*')
+echo "$diversions"
+if [ "$(grep -c 'pam_keyinit.so.distrib by libpam-keyinit$' <<<"$diversions")" = 2 ]; then
+  pass "nspawn: the package is installed and diverts both names of pam_keyinit.so"
 else
   fail "nspawn: the package's diversions are missing"
 fi
@@ -303,7 +307,8 @@ if grep -q '^pamtester exit status: 0$' <<<"$ours" &&
 else
   fail "keyctl allowed: the user did not get a session keyring of its own"
 fi
-if sed -n '/^== close_session/,$p' <<<"$ours" | grep -q '^describe: .*Key has been revoked'; then
+at_close=$(sed -n '/^== close_session/,$p' <<<"$ours")
+if grep -q '^describe: .*Key has been revoked' <<<"$at_close"; then
   pass "keyctl allowed: it is revoked at close"
 else
   fail "keyctl allowed: the session keyring is not revoked at close"
