@@ -124,6 +124,7 @@ ensure_root_subids /etc/subgid
 
 # The archive this machine uses, from its own apt configuration.
 debian_sources() {
+  # shellcheck disable=SC2016 # apt's own format fields
   apt-get indextargets --format '$(REPO_URI) $(RELEASE) $(COMPONENT)' 'Created-By: Packages' |
     awk -v suite="$SUITE" '$2 == suite || $2 == suite "-updates" || $2 == suite "-security" {
         key = $1 " " $2
@@ -162,6 +163,7 @@ step_done
 step "autopkgtest (unshare backend)"
 set +e
 mkdir "$work/etc-upper" "$work/etc-work"
+# shellcheck disable=SC2016 # expanded by the inner shell
 unshare --mount --propagation private -- sh -c '
   mount -t overlay overlay -o "lowerdir=/etc,upperdir=$1/etc-upper,workdir=$1/etc-work" /etc &&
   cp "$1/subuid" /etc/subuid && cp "$1/subgid" /etc/subgid && shift && exec "$@"' - "$work" \

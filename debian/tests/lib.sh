@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the tests in debian/tests/: sourced by bash, not run.
 # Each test runs as root in a testbed where libpam-keyinit is installed.
 
@@ -10,6 +11,7 @@ multiarch=$(dpkg-query -L "libpam-modules:$(dpkg --print-architecture)" |
 security_dir=/usr/lib/$multiarch/security
 # Where preinst diverts Linux-PAM's module to; PAM can still load it there
 # by absolute path, which is how these tests compare the two.
+# shellcheck disable=SC2034 # for the tests that source this
 stock_module=$security_dir/pam_keyinit.so.distrib
 
 work=${AUTOPKGTEST_TMP:-$(mktemp -d)}

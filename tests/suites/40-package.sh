@@ -3,5 +3,5 @@
 # autopkgtest in a bookworm testbed and with pamtester under systemd-nspawn.
 # All of it is tests/container-tests.sh, which a developer runs the same way.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 exec bash tests/container-tests.sh
