@@ -39,8 +39,7 @@ root=$work/nspawn-root
 failures=()
 
 cleanup() {
-  # The nspawn root holds device nodes and files of many owners: remove it
-  # whole, then the rest.
+  # Never across a mount point, should a container have left one behind.
   rm -rf --one-file-system "$work" ${own_run_dir:+"$own_run_dir"}
 }
 trap cleanup EXIT
@@ -225,7 +224,7 @@ rm -f "/root/$1.syslog"
 busybox syslogd -n -S -O "/root/$1.syslog" &
 syslogd=$!
 for _ in $(seq 50); do [ -S /dev/log ] && break; sleep 0.1; done
-pamtester -v "$1" keyinit-dave open_session close_session
+pamtester -v "$1" keyinit-dave open_session close_session 2>&1
 echo "pamtester exit status: $?"
 sleep 0.3
 kill "$syslogd"
