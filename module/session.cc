@@ -168,7 +168,7 @@ int replace_session_keyring(Call& call, const Target& target, HandleState& state
     // cannot be undone), so the handle owns it and a close may revoke it.
     state.made = made;
     state.owner = target.ids;
-    state.opens = 1;
+    state.initialised = true;
 
     const long linked = call.system.link_key(KEY_SPEC_USER_KEYRING, made);
     if (linked < 0) {
@@ -204,7 +204,7 @@ int set_up_as_user(Call& call, const Target& target, HandleState& state) {
         // keyctl(): there is no keyring to protect, so the login goes on.
         call.log.line(LOG_INFO, "kernel keyrings are unavailable (%s): session keyring left as it is",
                       errno_text(static_cast<int>(-session)));
-        state.opens = 1;
+        state.initialised = true;
         return PAM_SUCCESS;
     }
 
@@ -230,7 +230,7 @@ int set_up_as_user(Call& call, const Target& target, HandleState& state) {
     call.log.debug("%s: %s the session keyring of user \"%s\" (uid %u): %s", call.phase.name,
                    verdict, target.name, target.ids.uid, explain(decision.reason));
     if (decision.verdict == Verdict::keep) {
-        state.opens = 1;
+        state.initialised = true;
         return PAM_SUCCESS;
     }
     return replace_session_keyring(call, target, state);
@@ -273,6 +273,26 @@ int revoke(Call& call, KeySerial keyring, UserIds owner) {
     return status;
 }
 
+// Revokes what this handle made, if revoke was asked for; then the handle
+// starts afresh.
+int revoke_made(Call& call, HandleState& state) {
+    const KeySerial made = state.made;
+    const bool wanted = state.revoke_requested;
+    state.initialised = false;
+    state.made = 0;
+    if (made == 0) {
+        call.log.debug("%s: this PAM handle made no keyring, so there is none to revoke",
+                       call.phase.name);
+        return PAM_SUCCESS;
+    }
+    if (!wanted) {
+        call.log.debug("%s: session keyring %d stays: revoke was not asked for", call.phase.name,
+                       made);
+        return PAM_SUCCESS;
+    }
+    return revoke(call, made, state.owner);
+}
+
 }  // namespace
 
 int initialise(const System& system, pam_handle_t* pamh, Phase phase, int argc,
@@ -282,8 +302,8 @@ int initialise(const System& system, pam_handle_t* pamh, Phase phase, int argc,
     if (int status = find_state(call, &state); status != PAM_SUCCESS) {
         return status;
     }
-    if (state != nullptr && state->opens > 0) {
-        ++state->opens;
+    if (state != nullptr && state->initialised) {
+        state->opens += phase.opens_session ? 1 : 0;
         state->revoke_requested |= call.options.revoke;
         call.log.debug("%s: this PAM handle has set up its session keyring already (made: %d)",
                        phase.name, state->made);
@@ -299,9 +319,15 @@ int initialise(const System& system, pam_handle_t* pamh, Phase phase, int argc,
             return status;
         }
     }
-    *state = HandleState{.opens = 0, .made = 0, .owner = target.ids,
+    *state = HandleState{.initialised = false, .opens = 0, .made = 0, .owner = target.ids,
                          .revoke_requested = call.options.revoke};
-    return set_up(call, target, *state);
+    const int status = set_up(call, target, *state);
+    // A keyring made before a later step failed still belongs to this handle,
+    // so that closing the session revokes it.
+    if (state->initialised && phase.opens_session) {
+        state->opens = 1;
+    }
+    return status;
 }
 
 int finish(const System& system, pam_handle_t* pamh, Phase phase, int argc,
@@ -312,7 +338,7 @@ int finish(const System& system, pam_handle_t* pamh, Phase phase, int argc,
         return status;
     }
     if (state == nullptr || state->opens == 0) {
-        call.log.debug("%s: nothing was set up on this PAM handle", phase.name);
+        call.log.debug("%s: no session is open on this PAM handle", phase.name);
         return PAM_SUCCESS;
     }
     state->revoke_requested |= call.options.revoke;
@@ -320,18 +346,35 @@ int finish(const System& system, pam_handle_t* pamh, Phase phase, int argc,
         call.log.debug("%s: %u more close(s) before the last", phase.name, state->opens);
         return PAM_SUCCESS;
     }
-    const KeySerial made = state->made;
-    state->made = 0;
-    if (made == 0) {
-        call.log.debug("%s: this PAM handle made no keyring, so there is none to revoke", phase.name);
-        return PAM_SUCCESS;
-    }
-    if (!state->revoke_requested) {
-        call.log.debug("%s: session keyring %d stays: revoke was not asked for", phase.name, made);
-        return PAM_SUCCESS;
-    }
-    return revoke(call, made, state->owner);
+    return revoke_made(call, *state);
 }
+
+namespace {
+
+int delete_credentials(const System& system, pam_handle_t* pamh, int argc,
+                       const char** argv) noexcept {
+    Call call = begin_call(system, pamh, setcred_phase, argc, argv);
+    if (!call.options.revoke) {
+        return PAM_IGNORE;
+    }
+    HandleState* state = nullptr;
+    if (int status = find_state(call, &state); status != PAM_SUCCESS) {
+        return status;
+    }
+    if (state == nullptr || !state->initialised) {
+        call.log.debug("setcred: nothing set up on this PAM handle to revoke");
+        return PAM_SUCCESS;
+    }
+    if (state->opens > 0) {
+        call.log.debug("setcred: %u session(s) still open on this PAM handle: the last close "
+                       "revokes", state->opens);
+        return PAM_SUCCESS;
+    }
+    state->revoke_requested = true;
+    return revoke_made(call, *state);
+}
+
+}  // namespace
 
 int set_credentials(const System& system, pam_handle_t* pamh, int flags, int argc,
                     const char** argv) noexcept {
@@ -339,7 +382,7 @@ int set_credentials(const System& system, pam_handle_t* pamh, int flags, int arg
         return initialise(system, pamh, setcred_phase, argc, argv);
     }
     if ((flags & PAM_DELETE_CRED) != 0) {
-        return finish(system, pamh, setcred_phase, argc, argv);
+        return delete_credentials(system, pamh, argc, argv);
     }
     // Still parsed, so that a misspelt argument is reported on every call.
     begin_call(system, pamh, setcred_phase, argc, argv);
@@ -347,7 +390,7 @@ int set_credentials(const System& system, pam_handle_t* pamh, int flags, int arg
 }
 
 int authenticate(const System& system, pam_handle_t* pamh, int argc, const char** argv) noexcept {
-    begin_call(system, pamh, Phase{"authenticate", PAM_AUTH_ERR}, argc, argv);
+    begin_call(system, pamh, Phase{"authenticate", PAM_AUTH_ERR, false}, argc, argv);
     return PAM_IGNORE;
 }
 

@@ -1,0 +1,94 @@
+#include <sys/syscall.h>
+
+#include <cstring>
+
+#include "stack.h"
+
+namespace pam_keyinit::test {
+namespace {
+
+TestUser alice_user;
+TestUser bob_user;
+
+class UsersEnvironment : public ::testing::Environment {
+public:
+    void SetUp() override {
+        if (geteuid() == 0) {
+            alice_user = ensure_user("pkt-alice");
+            bob_user = ensure_user("pkt-bob");
+        }
+    }
+};
+
+[[maybe_unused]] ::testing::Environment* const users_environment =
+    ::testing::AddGlobalTestEnvironment(new UsersEnvironment);
+
+}  // namespace
+
+const TestUser& alice() {
+    return alice_user;
+}
+
+const TestUser& bob() {
+    return bob_user;
+}
+
+SyslogCapture catch_syslog() {
+    std::string error;
+    auto capture = SyslogCapture::start(&error);
+    if (!capture) {
+        ADD_FAILURE() << "cannot catch syslog: " << error;
+        std::fflush(nullptr);
+        _exit(1);
+    }
+    return std::move(*capture);
+}
+
+void start_in_user_session_keyring(const TestUser& user) {
+    const ThreadIds before = thread_ids();
+    set_thread_real_ids(user.uid, user.gid);
+    const key_serial_t session = keyctl_get_keyring_ID(KEY_SPEC_SESSION_KEYRING, 0);
+    const key_serial_t user_session = keyctl_get_keyring_ID(KEY_SPEC_USER_SESSION_KEYRING, 0);
+    set_thread_ids(before);
+    if (session != user_session) {
+        skip_child("the test process inherited a session keyring (" + std::to_string(session) +
+                   "), so a session keyring that is the user's user-session keyring cannot be "
+                   "set up; run the tests from a process without one");
+    }
+}
+
+key_serial_t start_in_root_keyring() {
+    const key_serial_t keyring = keyctl_join_session_keyring(nullptr);
+    EXPECT_GT(keyring, 0) << std::strerror(errno);
+    return keyring;
+}
+
+key_serial_t start_in_own_keyring(const TestUser& user) {
+    const ThreadIds before = thread_ids();
+    set_thread_real_ids(user.uid, user.gid);
+    const key_serial_t keyring = keyctl_join_session_keyring(nullptr);
+    const int error = errno;
+    set_thread_ids(before);
+    EXPECT_GT(keyring, 0) << std::strerror(error);
+    EXPECT_EQ(describe(keyring).value_or(Key{}).uid, user.uid);
+    return keyring;
+}
+
+key_serial_t expect_own_session(const TestUser& user) {
+    const key_serial_t session = session_keyring();
+    const auto key = describe(session);
+    EXPECT_TRUE(key) << "session keyring " << session << ": " << std::strerror(errno);
+    if (!key) {
+        return session;
+    }
+    EXPECT_EQ(key->name, "_ses");
+    EXPECT_EQ(key->uid, user.uid) << "the session keyring must belong to " << user.name;
+    const auto user_keyring = find_linked(session, "_uid." + std::to_string(user.uid));
+    EXPECT_TRUE(user_keyring) << "the session keyring must link the user keyring of " << user.name;
+    if (user_keyring) {
+        EXPECT_EQ(user_keyring->uid, user.uid);
+    }
+    return session;
+}
+
+}  // namespace pam_keyinit::test

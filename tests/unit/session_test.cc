@@ -1,0 +1,515 @@
+// The entry-point logic against a fake kernel: the flows of SPEC.md 4 and 5
+// and the error mapping of section 7.
+#include <gtest/gtest.h>
+#include <keyutils.h>
+#include <syslog.h>
+
+#include <cerrno>
+#include <initializer_list>
+#include <vector>
+
+#include "fake_system.h"
+#include "pam_keyinit/session.h"
+
+namespace pam_keyinit::test {
+namespace {
+
+constexpr ThreadIds root_ids{0, 0, 0, 0, 0, 0};
+constexpr ThreadIds alice_real{1000, 0, 0, 1000, 0, 0};
+
+int open(FakeSystem& fake, std::vector<const char*> args) {
+    return initialise(fake.system(), fake.pamh(), open_phase, static_cast<int>(args.size()),
+                      args.data());
+}
+int close(FakeSystem& fake, std::vector<const char*> args) {
+    return finish(fake.system(), fake.pamh(), close_phase, static_cast<int>(args.size()),
+                  args.data());
+}
+int setcred(FakeSystem& fake, int flags, std::vector<const char*> args) {
+    return set_credentials(fake.system(), fake.pamh(), flags, static_cast<int>(args.size()),
+                           args.data());
+}
+
+bool logged(const FakeSystem& fake, int priority, const std::string& needle) {
+    for (const auto& line : fake.lines_at(priority)) {
+        if (line.text.find(needle) != std::string::npos) {
+            return true;
+        }
+    }
+    return false;
+}
+
+size_t lines_at_or_above(const FakeSystem& fake, int priority) {
+    size_t count = 0;
+    for (const auto& line : fake.log) {
+        count += line.priority <= priority ? 1 : 0;
+    }
+    return count;
+}
+
+// --- Opening: the decision on the (fake) kernel.
+
+TEST(Open, ReplacesTheUserSessionKeyringAsTheUser) {
+    FakeSystem fake;
+    ASSERT_EQ(open(fake, {}), PAM_SUCCESS) << fake.log_text();
+    const KeySerial made = fake.session;
+    ASSERT_NE(made, 0);
+    EXPECT_EQ(fake.keys[made].name, "_ses");
+    EXPECT_EQ(fake.keys[made].owner, 1000u);
+    EXPECT_EQ(fake.keys[made].links, std::vector<KeySerial>{fake.user_keyring(1000)});
+    for (const ThreadIds& ids : fake.ids_at_keyctl) {
+        EXPECT_EQ(ids, alice_real);
+    }
+    EXPECT_EQ(fake.ids, root_ids);
+    EXPECT_EQ(fake.state()->made, made);
+    EXPECT_EQ(fake.state()->opens, 1u);
+    EXPECT_TRUE(fake.state()->initialised);
+    EXPECT_TRUE(fake.log.empty()) << "no debug, no trouble, no lines:\n" << fake.log_text();
+}
+
+TEST(Open, ForceReplacesWithoutLookingFurther) {
+    FakeSystem fake;
+    fake.session = fake.add_keyring(1000, "_ses");
+    const KeySerial before = fake.session;
+    ASSERT_EQ(open(fake, {"force"}), PAM_SUCCESS);
+    EXPECT_NE(fake.session, before);
+    EXPECT_EQ(fake.count(Call::describe_key), 0u);
+    EXPECT_EQ(fake.count(Call::join), 1u);
+}
+
+TEST(Open, KeepsAKeyringTheUserOwns) {
+    FakeSystem fake;
+    fake.session = fake.add_keyring(1000, "_ses");
+    const KeySerial before = fake.session;
+    ASSERT_EQ(open(fake, {"debug"}), PAM_SUCCESS);
+    EXPECT_EQ(fake.session, before);
+    EXPECT_EQ(fake.count(Call::join), 0u);
+    EXPECT_EQ(fake.state()->made, 0);
+    EXPECT_TRUE(logged(fake, LOG_DEBUG, "keeping the session keyring of user \"alice\" (uid 1000): "
+                                        "the session keyring already belongs to the user"))
+        << fake.log_text();
+}
+
+TEST(Open, ReplacesARootOwnedKeyringAndExplainsWhy) {
+    FakeSystem fake;
+    fake.session = fake.add_keyring(0, "_ses");
+    ASSERT_EQ(open(fake, {"debug"}), PAM_SUCCESS);
+    EXPECT_EQ(fake.count(Call::join), 1u);
+    EXPECT_TRUE(logged(fake, LOG_DEBUG, "is \"_ses\", owned by uid 0")) << fake.log_text();
+    EXPECT_TRUE(logged(fake, LOG_DEBUG, "replacing the session keyring of user \"alice\" (uid "
+                                        "1000): the session keyring belongs to another user"))
+        << fake.log_text();
+}
+
+TEST(Open, InheritKeepsARootOwnedKeyring) {
+    FakeSystem fake;
+    fake.session = fake.add_keyring(0, "_ses");
+    ASSERT_EQ(open(fake, {"inherit"}), PAM_SUCCESS);
+    EXPECT_EQ(fake.count(Call::join), 0u);
+}
+
+TEST(Open, UnreadableOwnerIsTakenAsForeign) {
+    FakeSystem fake;
+    fake.session = fake.add_keyring(1000, "_ses");
+    fake.fail(Call::describe_key, EACCES);
+    ASSERT_EQ(open(fake, {}), PAM_SUCCESS);
+    EXPECT_EQ(fake.count(Call::join), 1u);
+}
+
+TEST(Open, RootTargetKeepsAForeignKeyring) {
+    FakeSystem fake;
+    fake.user = "root";
+    fake.session = fake.add_keyring(1000, "_ses");
+    ASSERT_EQ(open(fake, {}), PAM_SUCCESS);
+    EXPECT_EQ(fake.count(Call::join), 0u);
+    EXPECT_EQ(fake.count(Call::set_thread_uids), 0u) << "root needs no switch";
+}
+
+TEST(Open, ReplacesARevokedSessionKeyring) {
+    FakeSystem fake;
+    fake.session = fake.add_keyring(1000, "_ses");
+    fake.session_revoked = true;
+    ASSERT_EQ(open(fake, {}), PAM_SUCCESS) << fake.log_text();
+    EXPECT_EQ(fake.count(Call::join), 1u);
+    EXPECT_FALSE(fake.session_revoked);
+}
+
+TEST(Open, PersistentLinksThePersistentKeyring) {
+    FakeSystem fake;
+    ASSERT_EQ(open(fake, {"persistent"}), PAM_SUCCESS);
+    const auto& links = fake.keys[fake.session].links;
+    ASSERT_EQ(links.size(), 2u);
+    EXPECT_EQ(fake.keys[links[1]].name, "_persistent.1000");
+}
+
+TEST(Open, PersistentUnsupportedOnlyWarns) {
+    FakeSystem fake;
+    fake.fail(Call::link_persistent, EOPNOTSUPP);
+    ASSERT_EQ(open(fake, {"persistent"}), PAM_SUCCESS);
+    ASSERT_EQ(fake.lines_at(LOG_WARNING).size(), 1u) << fake.log_text();
+    EXPECT_TRUE(logged(fake, LOG_WARNING, "Operation not supported")) << fake.log_text();
+    EXPECT_EQ(lines_at_or_above(fake, LOG_ERR), 0u);
+}
+
+TEST(Open, WithoutPersistentNoPersistentKeyring) {
+    FakeSystem fake;
+    ASSERT_EQ(open(fake, {}), PAM_SUCCESS);
+    EXPECT_EQ(fake.count(Call::link_persistent), 0u);
+}
+
+TEST(Open, UnknownOptionsAreLoggedAndIgnored) {
+    FakeSystem fake;
+    ASSERT_EQ(open(fake, {"revokee", "force", "debug=1", ""}), PAM_SUCCESS);
+    EXPECT_TRUE(logged(fake, LOG_ERR, "unknown option: revokee"));
+    EXPECT_TRUE(logged(fake, LOG_ERR, "unknown option: debug=1"));
+    ASSERT_EQ(fake.lines_at(LOG_ERR).size(), 3u) << fake.log_text();
+    EXPECT_EQ(fake.lines_at(LOG_ERR)[2].text, "unknown option: ");
+    EXPECT_EQ(fake.lines_at(LOG_DEBUG).size(), 0u) << "debug=1 is not debug";
+    EXPECT_EQ(fake.count(Call::join), 1u) << "force still applies";
+}
+
+// --- Opening: results and log lines of SPEC.md 7.
+
+TEST(OpenErrors, NoUserNameReturnsTheCodeOfPamGetUser) {
+    for (int status : {PAM_CONV_ERR, PAM_SYSTEM_ERR, PAM_BUF_ERR}) {
+        FakeSystem fake;
+        fake.get_user_status = status;
+        EXPECT_EQ(open(fake, {}), status);
+        EXPECT_EQ(fake.count(Call::keyring_id), 0u);
+        EXPECT_EQ(lines_at_or_above(fake, LOG_NOTICE), 0u) << fake.log_text();
+    }
+}
+
+TEST(OpenErrors, UnknownUser) {
+    FakeSystem fake;
+    fake.user = "nobody-here";
+    EXPECT_EQ(open(fake, {}), PAM_USER_UNKNOWN);
+    EXPECT_TRUE(logged(fake, LOG_NOTICE, "unable to look up user \"nobody-here\"")) << fake.log_text();
+    EXPECT_EQ(fake.count(Call::keyring_id), 0u);
+    EXPECT_EQ(fake.state(), nullptr);
+}
+
+TEST(OpenErrors, PasswdLookupOutOfMemory) {
+    FakeSystem fake;
+    fake.fail(Call::lookup_user, ENOMEM);
+    EXPECT_EQ(open(fake, {}), PAM_BUF_ERR);
+    EXPECT_EQ(fake.lines_at(LOG_CRIT).size(), 1u) << fake.log_text();
+}
+
+TEST(OpenErrors, PasswdLookupOtherError) {
+    FakeSystem fake;
+    fake.fail(Call::lookup_user, EIO);
+    EXPECT_EQ(open(fake, {}), PAM_SESSION_ERR);
+    EXPECT_TRUE(logged(fake, LOG_ERR, "cannot look up user \"alice\": Input/output error"));
+}
+
+TEST(OpenErrors, KeyringsUnavailableStillOpenAndClose) {
+    for (int error : {EPERM, ENOSYS}) {
+        FakeSystem fake;
+        fake.fail_always(Call::keyring_id, error);
+        EXPECT_EQ(open(fake, {"force", "revoke"}), PAM_SUCCESS);
+        ASSERT_EQ(fake.log.size(), 1u) << fake.log_text();
+        EXPECT_EQ(fake.log[0].priority, LOG_INFO);
+        EXPECT_NE(fake.log[0].text.find("kernel keyrings are unavailable"), std::string::npos);
+        EXPECT_EQ(fake.count(Call::join), 0u);
+        EXPECT_EQ(fake.ids, root_ids);
+        EXPECT_EQ(close(fake, {"force", "revoke"}), PAM_SUCCESS);
+        EXPECT_EQ(fake.count(Call::revoke), 0u);
+        EXPECT_EQ(fake.log.size(), 1u) << fake.log_text();
+    }
+}
+
+TEST(OpenErrors, SessionLookupOtherErrorFails) {
+    FakeSystem fake;
+    fake.fail(Call::keyring_id, EACCES);
+    EXPECT_EQ(open(fake, {}), PAM_SESSION_ERR);
+    EXPECT_TRUE(logged(fake, LOG_ERR, "cannot look up the session keyring: Permission denied"));
+    EXPECT_EQ(fake.ids, root_ids);
+}
+
+TEST(OpenErrors, UserSessionLookupFails) {
+    FakeSystem fake;
+    fake.fail(Call::keyring_id, ENOMEM, 2);
+    EXPECT_EQ(open(fake, {}), PAM_SESSION_ERR);
+    EXPECT_TRUE(logged(fake, LOG_ERR, "cannot look up the user-session keyring")) << fake.log_text();
+    EXPECT_EQ(fake.count(Call::join), 0u);
+}
+
+TEST(OpenErrors, SwitchingToTheUserFails) {
+    FakeSystem fake;
+    fake.ids = {1001, 1001, 1001, 1001, 1001, 1001};  // unprivileged, asking for alice
+    EXPECT_EQ(open(fake, {}), PAM_SESSION_ERR);
+    EXPECT_TRUE(logged(fake, LOG_ERR, "cannot switch to user \"alice\" (uid 1000, gid 1000): "
+                                      "Operation not permitted"))
+        << fake.log_text();
+    EXPECT_EQ(fake.count(Call::keyring_id), 0u);
+    EXPECT_EQ(fake.ids, (ThreadIds{1001, 1001, 1001, 1001, 1001, 1001}));
+}
+
+TEST(OpenErrors, UnprivilegedCallerForItselfWorks) {
+    FakeSystem fake;
+    fake.ids = {1000, 1000, 1000, 1000, 1000, 1000};
+    EXPECT_EQ(open(fake, {"force"}), PAM_SUCCESS) << fake.log_text();
+    EXPECT_EQ(fake.keys[fake.session].owner, 1000u);
+}
+
+TEST(OpenErrors, JoinFailsWithQuotaAndTheThreadKeepsItsKeyring) {
+    FakeSystem fake;
+    fake.session = fake.add_keyring(0, "_ses");
+    const KeySerial before = fake.session;
+    fake.fail(Call::join, EDQUOT);
+    EXPECT_EQ(open(fake, {}), PAM_SESSION_ERR);
+    EXPECT_TRUE(logged(fake, LOG_ERR, "cannot join a new session keyring for user \"alice\": "
+                                      "Disk quota exceeded"))
+        << fake.log_text();
+    EXPECT_EQ(fake.session, before);
+    EXPECT_EQ(fake.ids, root_ids);
+    EXPECT_EQ(fake.state()->made, 0);
+}
+
+TEST(OpenErrors, SetcredUsesCredErr) {
+    FakeSystem fake;
+    fake.fail(Call::join, EDQUOT);
+    EXPECT_EQ(setcred(fake, PAM_ESTABLISH_CRED, {}), PAM_CRED_ERR);
+}
+
+TEST(OpenErrors, LinkFailsAfterJoinAndTheKeyringStays) {
+    FakeSystem fake;
+    fake.fail(Call::link, EDQUOT);
+    EXPECT_EQ(open(fake, {"revoke"}), PAM_SESSION_ERR);
+    const KeySerial made = fake.session;
+    EXPECT_EQ(fake.keys[made].name, "_ses");
+    EXPECT_TRUE(fake.keys[made].links.empty());
+    EXPECT_TRUE(logged(fake, LOG_ERR, "cannot link the user keyring of \"alice\" into new session "
+                                      "keyring " + std::to_string(made) + ": Disk quota exceeded"))
+        << fake.log_text();
+    EXPECT_EQ(fake.ids, root_ids);
+    // The handle made it, so a close still revokes it.
+    EXPECT_EQ(close(fake, {"revoke"}), PAM_SUCCESS);
+    EXPECT_EQ(fake.revoked, std::vector<KeySerial>{made});
+}
+
+TEST(OpenErrors, OutOfMemoryForTheState) {
+    FakeSystem fake;
+    fake.fail(Call::allocate, ENOMEM);
+    EXPECT_EQ(open(fake, {}), PAM_BUF_ERR);
+    EXPECT_EQ(fake.lines_at(LOG_CRIT).size(), 1u);
+    EXPECT_EQ(fake.count(Call::keyring_id), 0u) << "nothing is changed without a place to record it";
+}
+
+TEST(OpenErrors, SetDataFails) {
+    {
+        FakeSystem fake;
+        fake.fail(Call::set_data, PAM_BUF_ERR);
+        EXPECT_EQ(open(fake, {}), PAM_BUF_ERR);
+        EXPECT_EQ(fake.lines_at(LOG_CRIT).size(), 1u);
+        EXPECT_EQ(fake.count(Call::join), 0u);
+    }
+    {
+        FakeSystem fake;
+        fake.fail(Call::set_data, PAM_SYSTEM_ERR);
+        EXPECT_EQ(open(fake, {}), PAM_SESSION_ERR);
+        EXPECT_TRUE(logged(fake, LOG_ERR, "cannot keep the session state")) << fake.log_text();
+        EXPECT_EQ(fake.count(Call::join), 0u);
+    }
+}
+
+TEST(OpenErrors, GetDataFails) {
+    FakeSystem fake;
+    fake.fail(Call::get_data, PAM_SYSTEM_ERR);
+    EXPECT_EQ(open(fake, {}), PAM_SESSION_ERR);
+    EXPECT_TRUE(logged(fake, LOG_ERR, "cannot read this module's state")) << fake.log_text();
+}
+
+TEST(OpenErrors, FailedRestoreFailsTheCall) {
+    FakeSystem fake;
+    fake.fail(Call::set_thread_gids, EAGAIN, 2);  // switching works, putting the GID back does not
+    EXPECT_EQ(open(fake, {}), PAM_SESSION_ERR);
+    EXPECT_EQ(fake.lines_at(LOG_CRIT).size(), 1u) << fake.log_text();
+    EXPECT_EQ(fake.ids.ruid, 0u) << "the UIDs were restored";
+}
+
+// --- The handle's life: counting, revoking.
+
+TEST(Lifecycle, RevokeAtCloseRevokesWhatWasMadeAsTheUser) {
+    FakeSystem fake;
+    ASSERT_EQ(open(fake, {"revoke"}), PAM_SUCCESS);
+    const KeySerial made = fake.session;
+    fake.ids_at_keyctl.clear();
+    ASSERT_EQ(close(fake, {"revoke"}), PAM_SUCCESS);
+    EXPECT_EQ(fake.revoked, std::vector<KeySerial>{made});
+    ASSERT_EQ(fake.ids_at_keyctl.size(), 1u);
+    EXPECT_EQ(fake.ids_at_keyctl[0], alice_real);
+    EXPECT_EQ(fake.ids, root_ids);
+}
+
+TEST(Lifecycle, NoRevokeWithoutTheOption) {
+    FakeSystem fake;
+    ASSERT_EQ(open(fake, {}), PAM_SUCCESS);
+    ASSERT_EQ(close(fake, {}), PAM_SUCCESS);
+    EXPECT_TRUE(fake.revoked.empty());
+}
+
+TEST(Lifecycle, NeverRevokesAKeyringItDidNotMake) {
+    FakeSystem fake;
+    fake.session = fake.add_keyring(1000, "_ses");
+    ASSERT_EQ(open(fake, {"revoke"}), PAM_SUCCESS);
+    ASSERT_EQ(close(fake, {"revoke"}), PAM_SUCCESS);
+    EXPECT_EQ(fake.count(Call::revoke), 0u);
+}
+
+TEST(Lifecycle, ListedTwiceMakesOneKeyringAndRevokesAtTheLastClose) {
+    FakeSystem fake;
+    ASSERT_EQ(open(fake, {"revoke"}), PAM_SUCCESS);
+    ASSERT_EQ(open(fake, {"revoke"}), PAM_SUCCESS);
+    EXPECT_EQ(fake.count(Call::join), 1u);
+    ASSERT_EQ(close(fake, {"revoke"}), PAM_SUCCESS);
+    EXPECT_TRUE(fake.revoked.empty());
+    ASSERT_EQ(close(fake, {"revoke"}), PAM_SUCCESS);
+    EXPECT_EQ(fake.revoked.size(), 1u);
+    ASSERT_EQ(close(fake, {"revoke"}), PAM_SUCCESS) << "an extra close is harmless";
+    EXPECT_EQ(fake.revoked.size(), 1u);
+}
+
+TEST(Lifecycle, SetcredThenOpenMakesOneKeyringRevokedAtTheLastClose) {
+    FakeSystem fake;
+    ASSERT_EQ(setcred(fake, PAM_ESTABLISH_CRED, {"revoke"}), PAM_SUCCESS);
+    const KeySerial made = fake.session;
+    ASSERT_EQ(open(fake, {"revoke"}), PAM_SUCCESS);
+    EXPECT_EQ(fake.session, made);
+    EXPECT_EQ(fake.count(Call::join), 1u);
+    // setcred does not count as an open: an application that never deletes
+    // its credentials still gets the keyring revoked at close_session.
+    ASSERT_EQ(close(fake, {"revoke"}), PAM_SUCCESS);
+    EXPECT_EQ(fake.revoked, std::vector<KeySerial>{made});
+    ASSERT_EQ(setcred(fake, PAM_DELETE_CRED | PAM_SILENT, {"revoke"}), PAM_SUCCESS);
+    EXPECT_EQ(fake.revoked, std::vector<KeySerial>{made}) << "revoked once";
+}
+
+TEST(Lifecycle, DeleteCredRevokesWhenNoSessionIsOpen) {
+    FakeSystem fake;
+    ASSERT_EQ(setcred(fake, PAM_ESTABLISH_CRED, {"revoke"}), PAM_SUCCESS);
+    const KeySerial made = fake.session;
+    ASSERT_EQ(setcred(fake, PAM_DELETE_CRED, {"revoke"}), PAM_SUCCESS);
+    EXPECT_EQ(fake.revoked, std::vector<KeySerial>{made});
+}
+
+TEST(Lifecycle, DeleteCredLeavesAnOpenSessionToItsClose) {
+    FakeSystem fake;
+    ASSERT_EQ(open(fake, {"revoke"}), PAM_SUCCESS);
+    ASSERT_EQ(setcred(fake, PAM_DELETE_CRED, {"revoke"}), PAM_SUCCESS);
+    EXPECT_TRUE(fake.revoked.empty());
+    ASSERT_EQ(close(fake, {"revoke"}), PAM_SUCCESS);
+    EXPECT_EQ(fake.revoked.size(), 1u);
+}
+
+TEST(Lifecycle, DeleteCredWithoutRevokeIsIgnored) {
+    FakeSystem fake;
+    ASSERT_EQ(setcred(fake, PAM_ESTABLISH_CRED, {}), PAM_SUCCESS);
+    EXPECT_EQ(setcred(fake, PAM_DELETE_CRED, {}), PAM_IGNORE);
+    EXPECT_TRUE(fake.revoked.empty());
+}
+
+TEST(Lifecycle, RevokeRequestedOnOneLineIsHonouredAtTheLastClose) {
+    FakeSystem fake;
+    ASSERT_EQ(setcred(fake, PAM_ESTABLISH_CRED, {"revoke"}), PAM_SUCCESS);
+    ASSERT_EQ(open(fake, {}), PAM_SUCCESS);
+    ASSERT_EQ(close(fake, {}), PAM_SUCCESS);
+    EXPECT_EQ(fake.revoked.size(), 1u);
+}
+
+TEST(Lifecycle, OtherSetcredFlagsAreIgnored) {
+    FakeSystem fake;
+    EXPECT_EQ(setcred(fake, PAM_REINITIALIZE_CRED, {}), PAM_IGNORE);
+    EXPECT_EQ(setcred(fake, PAM_REFRESH_CRED, {"revokee"}), PAM_IGNORE);
+    EXPECT_TRUE(logged(fake, LOG_ERR, "unknown option: revokee"));
+    EXPECT_EQ(fake.count(Call::keyring_id), 0u);
+}
+
+TEST(Lifecycle, AuthenticateIsIgnored) {
+    FakeSystem fake;
+    EXPECT_EQ(authenticate(fake.system(), fake.pamh(), 0, nullptr), PAM_IGNORE);
+    EXPECT_TRUE(fake.calls.empty());
+}
+
+TEST(Lifecycle, CloseWithoutOpenDoesNothing) {
+    FakeSystem fake;
+    EXPECT_EQ(close(fake, {"revoke", "revokee"}), PAM_SUCCESS);
+    EXPECT_EQ(fake.count(Call::revoke), 0u);
+    EXPECT_TRUE(logged(fake, LOG_ERR, "unknown option: revokee")) << "close parses its arguments too";
+}
+
+TEST(Lifecycle, AlreadyRevokedCountsAsRevoked) {
+    for (int error : {EKEYREVOKED, ENOKEY}) {
+        FakeSystem fake;
+        ASSERT_EQ(open(fake, {"revoke"}), PAM_SUCCESS);
+        fake.fail(Call::revoke, error);
+        EXPECT_EQ(close(fake, {"revoke"}), PAM_SUCCESS);
+        EXPECT_EQ(lines_at_or_above(fake, LOG_ERR), 0u) << fake.log_text();
+    }
+}
+
+TEST(Lifecycle, FailedRevokeIsReported) {
+    FakeSystem fake;
+    ASSERT_EQ(open(fake, {"revoke"}), PAM_SUCCESS);
+    const KeySerial made = fake.session;
+    fake.fail(Call::revoke, EACCES);
+    EXPECT_EQ(close(fake, {"revoke"}), PAM_SESSION_ERR);
+    EXPECT_TRUE(logged(fake, LOG_ERR, "cannot revoke session keyring " + std::to_string(made) +
+                                      ": Permission denied"))
+        << fake.log_text();
+    EXPECT_EQ(fake.ids, root_ids);
+}
+
+TEST(Lifecycle, FailedRevokeInSetcredIsCredErr) {
+    FakeSystem fake;
+    ASSERT_EQ(setcred(fake, PAM_ESTABLISH_CRED, {"revoke"}), PAM_SUCCESS);
+    fake.fail(Call::revoke, EACCES);
+    EXPECT_EQ(setcred(fake, PAM_DELETE_CRED, {"revoke"}), PAM_CRED_ERR);
+}
+
+TEST(Lifecycle, SwitchFailureAtRevoke) {
+    FakeSystem fake;
+    ASSERT_EQ(open(fake, {"revoke"}), PAM_SUCCESS);
+    fake.fail(Call::set_thread_gids, EAGAIN, 3);  // open: switch, restore; close: switch
+    EXPECT_EQ(close(fake, {"revoke"}), PAM_SESSION_ERR);
+    EXPECT_TRUE(logged(fake, LOG_ERR, "cannot switch to uid 1000 to revoke")) << fake.log_text();
+    EXPECT_EQ(fake.count(Call::revoke), 0u);
+}
+
+TEST(Lifecycle, FailedRestoreAfterRevokeFailsTheClose) {
+    FakeSystem fake;
+    ASSERT_EQ(open(fake, {"revoke"}), PAM_SUCCESS);
+    fake.fail(Call::set_thread_uids, EAGAIN, 4);  // open: switch, restore; close: switch, restore
+    EXPECT_EQ(close(fake, {"revoke"}), PAM_SESSION_ERR);
+    EXPECT_EQ(fake.lines_at(LOG_CRIT).size(), 1u) << fake.log_text();
+    EXPECT_EQ(fake.revoked.size(), 1u);
+}
+
+TEST(Lifecycle, ReopeningAfterTheLastCloseStartsAfresh) {
+    FakeSystem fake;
+    ASSERT_EQ(open(fake, {"revoke"}), PAM_SUCCESS);
+    const KeySerial first = fake.session;
+    ASSERT_EQ(close(fake, {"revoke"}), PAM_SUCCESS);
+    ASSERT_EQ(open(fake, {"revoke"}), PAM_SUCCESS) << fake.log_text();
+    EXPECT_NE(fake.session, first) << "the revoked keyring is replaced";
+    ASSERT_EQ(close(fake, {"revoke"}), PAM_SUCCESS);
+    EXPECT_EQ(fake.revoked.size(), 2u);
+}
+
+TEST(Lifecycle, DebugExplainsEveryStep) {
+    FakeSystem fake;
+    ASSERT_EQ(open(fake, {"debug", "revoke"}), PAM_SUCCESS);
+    ASSERT_EQ(close(fake, {"debug", "revoke"}), PAM_SUCCESS);
+    const std::string text = fake.log_text();
+    for (const char* needle :
+         {"the user-session keyring is", "replacing the session keyring of user \"alice\"",
+          "user-session keyring, so the process has none of its own",
+          "joined new session keyring", "\"_uid.1000\"", "revoked session keyring"}) {
+        EXPECT_NE(text.find(needle), std::string::npos) << needle << "\n" << text;
+    }
+    EXPECT_EQ(lines_at_or_above(fake, LOG_INFO), 0u) << text;
+}
+
+}  // namespace
+}  // namespace pam_keyinit::test
