@@ -200,7 +200,8 @@ in_container() {  # in_container [NSPAWN OPTION...] -- COMMAND...
 in_container -- dpkg -i /root/libpam-keyinit.deb
 diversions=$(in_container -- dpkg-divert --list '*pam_keyinit*')
 echo "$diversions"
-if [ "$(grep -c 'pam_keyinit.so.distrib by libpam-keyinit$' <<<"$diversions")" = 2 ]; then
+if grep -q 'pam_keyinit.so to .*/pam_keyinit.so.distrib by libpam-keyinit$' <<<"$diversions" &&
+  grep -q 'pam_keyinit.so to .*/pam_keyinit.so.usr-distrib by libpam-keyinit$' <<<"$diversions"; then
   pass "nspawn: the package is installed and diverts both names of pam_keyinit.so"
 else
   fail "nspawn: the package's diversions are missing"

@@ -9,8 +9,9 @@ set -eu
 multiarch=$(dpkg-query -L "libpam-modules:$(dpkg --print-architecture)" |
     sed -n 's|^.*/lib/\([^/]*\)/security/pam_permit\.so$|\1|p' | head -n 1)
 security_dir=/usr/lib/$multiarch/security
-# Where preinst diverts Linux-PAM's module to; PAM can still load it there
-# by absolute path, which is how these tests compare the two.
+# Where preinst diverts Linux-PAM's module to on Debian 12, whose
+# libpam-modules registers it under /lib; PAM can still load it there by
+# absolute path, which is how these tests compare the two.
 # shellcheck disable=SC2034 # for the tests that source this
 stock_module=$security_dir/pam_keyinit.so.distrib
 
