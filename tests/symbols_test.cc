@@ -19,6 +19,7 @@ struct DynamicInfo {
     std::set<std::string> exported;  // defined, global or weak, default visibility
     std::vector<std::string> needed;
     bool bind_now = false;
+    bool no_delete = false;
     bool text_relocations = false;
 };
 
@@ -66,7 +67,10 @@ DynamicInfo read_dynamic(const std::string& path) {
                         info.bind_now |= (entries[e].d_un.d_val & DF_BIND_NOW) != 0;
                         info.text_relocations |= (entries[e].d_un.d_val & DF_TEXTREL) != 0;
                         break;
-                    case DT_FLAGS_1: info.bind_now |= (entries[e].d_un.d_val & DF_1_NOW) != 0; break;
+                    case DT_FLAGS_1:
+                        info.bind_now |= (entries[e].d_un.d_val & DF_1_NOW) != 0;
+                        info.no_delete |= (entries[e].d_un.d_val & DF_1_NODELETE) != 0;
+                        break;
                     case DT_TEXTREL: info.text_relocations = true; break;
                     default: break;
                 }
@@ -111,6 +115,11 @@ TEST(Symbols, HardenedLink) {
     const DynamicInfo info = read_dynamic(module_path);
     EXPECT_TRUE(info.bind_now) << "linked with -z now";
     EXPECT_FALSE(info.text_relocations);
+}
+
+// Loaded once per process, not at every pam_start() (see README, Performance).
+TEST(Symbols, StaysMappedAfterPamEnd) {
+    EXPECT_TRUE(read_dynamic(module_path).no_delete) << "linked with -z nodelete";
 }
 
 }  // namespace
