@@ -1,0 +1,24 @@
+// Failures of the libpam calls the module makes, injected into the shipped
+// module unchanged: the test program defines pam_get_user, pam_get_data,
+// pam_set_data and pam_modutil_getpwnam itself and exports them
+// (-rdynamic), so the module, which reaches them through its PLT, binds to
+// these. Each forwards to libpam's own (dlsym(RTLD_NEXT)) unless a failure is
+// armed for it, and only calls made from the module are counted and failed:
+// libpam calls some of them itself.
+#pragma once
+
+namespace pam_keyinit::test {
+
+enum class PamCall { get_user, get_data, set_data, getpwnam };
+
+const char* pam_call_name(PamCall call);
+
+// The nth call of that function from the module fails: libpam functions
+// return failure (a PAM code); pam_modutil_getpwnam returns null with errno
+// set to failure (0: the user is simply not there).
+void fail_pam_call(PamCall call, int failure, int nth = 1);
+
+// How many calls of that function the module has made in this process.
+int module_calls(PamCall call);
+
+}  // namespace pam_keyinit::test
