@@ -12,7 +12,7 @@ cd "$(dirname "$0")/../.." || exit 1
 ensure_packages clang libclang-rt-14-dev "${BASE_PACKAGES[@]}" || exit 1
 
 started=$SECONDS
-build=build-fuzz
+build="build-fuzz"
 seconds=${PAM_KEYINIT_FUZZ_SECONDS:-60}
 
 if ! CXX=clang++ configure_build "$build" -Dfuzzing=true -Dbenchmarks=disabled -Dman=disabled ||
@@ -51,4 +51,4 @@ if [ -z "$executions" ] || [ "$executions" -lt 1000 ]; then
   echo "22-fuzz: FAIL: the fuzzer hardly ran (${executions:-no} executions)"
   exit 1
 fi
-echo "22-fuzz: $executions executions in $seconds s, $(ls "$work/corpus" | wc -l) new corpus entries, no finding; took $((SECONDS - started)) s"
+echo "22-fuzz: $executions executions in $seconds s, $(find "$work/corpus" -type f | wc -l) new corpus entries, no finding; took $((SECONDS - started)) s"
