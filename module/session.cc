@@ -39,6 +39,17 @@ Call begin_call(const System& system, pam_handle_t* pamh, Phase phase, int argc,
     return call;
 }
 
+// How a failed keyring call ends the PAM call: out of memory is PAM_BUF_ERR
+// at LOG_CRIT (SPEC.md 7), anything else the phase's error at LOG_ERR.
+struct Failure {
+    int code;
+    int priority;
+};
+
+Failure keyring_failure(const Call& call, long error) {
+    return error == -ENOMEM ? Failure{PAM_BUF_ERR, LOG_CRIT} : Failure{call.phase.error, LOG_ERR};
+}
+
 void release_state(pam_handle_t*, void* data, int) {
     // Nothing to say at pam_end(): PAM_DATA_SILENT or not, just free.
     std::free(data);
@@ -140,7 +151,8 @@ void debug_session_keyring(Call& call, KeySerial session, const std::optional<Ke
 int observe(Call& call, KeySerial session, Observation* seen) {
     const long user_session = call.system.keyring_id(KEY_SPEC_USER_SESSION_KEYRING);
     if (user_session < 0) {
-        return call.log.fail(call.phase.error, LOG_ERR,
+        const Failure failure = keyring_failure(call, user_session);
+        return call.log.fail(failure.code, failure.priority,
                              "cannot look up the user-session keyring: %s",
                              errno_text(static_cast<int>(-user_session)));
     }
@@ -159,7 +171,8 @@ int observe(Call& call, KeySerial session, Observation* seen) {
 int replace_session_keyring(Call& call, const Target& target, HandleState& state) {
     const long joined = call.system.join_new_session_keyring();
     if (joined < 0) {
-        return call.log.fail(call.phase.error, LOG_ERR,
+        const Failure failure = keyring_failure(call, joined);
+        return call.log.fail(failure.code, failure.priority,
                              "cannot join a new session keyring for user \"%s\": %s", target.name,
                              errno_text(static_cast<int>(-joined)));
     }
@@ -172,7 +185,8 @@ int replace_session_keyring(Call& call, const Target& target, HandleState& state
 
     const long linked = call.system.link_key(KEY_SPEC_USER_KEYRING, made);
     if (linked < 0) {
-        return call.log.fail(call.phase.error, LOG_ERR,
+        const Failure failure = keyring_failure(call, linked);
+        return call.log.fail(failure.code, failure.priority,
                              "cannot link the user keyring of \"%s\" into new session keyring %d: %s",
                              target.name, made, errno_text(static_cast<int>(-linked)));
     }
@@ -213,7 +227,8 @@ int set_up_as_user(Call& call, const Target& target, HandleState& state) {
         call.log.debug("%s: the session keyring is %s", call.phase.name,
                        errno_text(static_cast<int>(-session)));
     } else if (session < 0) {
-        return call.log.fail(call.phase.error, LOG_ERR, "cannot look up the session keyring: %s",
+        const Failure failure = keyring_failure(call, session);
+        return call.log.fail(failure.code, failure.priority, "cannot look up the session keyring: %s",
                              errno_text(static_cast<int>(-session)));
     } else {
         seen.session = static_cast<KeySerial>(session);
@@ -262,7 +277,8 @@ int revoke(Call& call, KeySerial keyring, UserIds owner) {
     if (revoked == -EKEYREVOKED || revoked == -ENOKEY) {
         call.log.debug("%s: session keyring %d was already revoked or gone", call.phase.name, keyring);
     } else if (revoked < 0) {
-        status = call.log.fail(call.phase.error, LOG_ERR, "cannot revoke session keyring %d: %s",
+        const Failure failure = keyring_failure(call, revoked);
+        status = call.log.fail(failure.code, failure.priority, "cannot revoke session keyring %d: %s",
                                keyring, errno_text(static_cast<int>(-revoked)));
     } else {
         call.log.debug("%s: revoked session keyring %d", call.phase.name, keyring);

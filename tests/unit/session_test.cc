@@ -229,10 +229,20 @@ TEST(OpenErrors, SessionLookupOtherErrorFails) {
 
 TEST(OpenErrors, UserSessionLookupFails) {
     FakeSystem fake;
-    fake.fail(Call::keyring_id, ENOMEM, 2);
+    fake.fail(Call::keyring_id, EACCES, 2);
     EXPECT_EQ(open(fake, {}), PAM_SESSION_ERR);
     EXPECT_TRUE(logged(fake, LOG_ERR, "cannot look up the user-session keyring")) << fake.log_text();
     EXPECT_EQ(fake.count(Call::join), 0u);
+}
+
+TEST(OpenErrors, KernelOutOfMemoryIsBufErr) {
+    FakeSystem fake;
+    fake.fail(Call::join, ENOMEM);
+    EXPECT_EQ(open(fake, {}), PAM_BUF_ERR);
+    EXPECT_TRUE(logged(fake, LOG_CRIT, "cannot join a new session keyring for user \"alice\": "
+                                       "Cannot allocate memory"))
+        << fake.log_text();
+    EXPECT_EQ(fake.ids, root_ids);
 }
 
 TEST(OpenErrors, SwitchingToTheUserFails) {
