@@ -7,7 +7,9 @@
 // the caller's own 0). It asserts the PAM result, the module's one line at
 // LOG_INFO or above (priority, step, the error's text), the thread's IDs as
 // /proc shows them, and the session keyring: unchanged (a marker key in the
-// keyring the thread started in is still there), fully set up, or revoked.
+// keyring the thread started in is still there), fully set up, or revoked,
+// as the table in fault_expectations.h, shared with the fake kernel's cases,
+// gives.
 #include <gtest/gtest.h>
 #include <keyutils.h>
 #include <sys/syscall.h>
@@ -19,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "fault_expectations.h"
 #include "fault_stack.h"
 #include "stack.h"
 #include "libpam_faults.h"
@@ -27,19 +30,11 @@
 namespace pam_keyinit::test {
 namespace {
 
-constexpr ThreadIds caller_ids{0, 0, 5, 0, 0, 7};
+using namespace fault_table;
+
 constexpr std::uint32_t unchanged_id = 0xffffffffu;
 
-enum class Flow { open, close };
-
-enum class Step {
-    get_data, get_user, getpwnam, set_data,
-    read_ids, switch_gids, switch_uids,
-    session_lookup, user_session_lookup, describe, join, link, link_persistent,
-    restore_uids, restore_gids,
-    revoke,
-};
-
+// The cases are named after the call that fails.
 const char* step_name(Step step) {
     switch (step) {
         case Step::get_data: return "pam_get_data";
@@ -58,37 +53,33 @@ const char* step_name(Step step) {
         case Step::restore_uids: return "setresuid_restore";
         case Step::restore_gids: return "setresgid_restore";
         case Step::revoke: return "keyctl_revoke";
+        case Step::lookup_user:
+        case Step::allocate: break;
     }
     return "?";
 }
 
-bool returns_pam_code(Step step) {
-    return step == Step::get_data || step == Step::get_user || step == Step::set_data;
-}
-
-std::vector<int> failures_of(Step step) {
-    const std::vector<int> keyctl_errors{ENOMEM, EDQUOT, EACCES, EPERM, EAGAIN, EINTR, EINVAL,
-                                         EFAULT, EKEYREVOKED, EKEYEXPIRED, ENOKEY, ENOSYS};
-    switch (step) {
-        case Step::get_data: return {PAM_SYSTEM_ERR};
-        case Step::get_user:
-            return {PAM_SYSTEM_ERR, PAM_BUF_ERR, PAM_CONV_ERR, PAM_ABORT, PAM_INCOMPLETE};
-        // 0: no such user (errno untouched by NSS).
-        case Step::getpwnam: return {0, ENOMEM, EIO, EMFILE, ENFILE, EAGAIN};
-        case Step::set_data: return {PAM_BUF_ERR, PAM_SYSTEM_ERR};
-        case Step::read_ids: return {EFAULT};
-        case Step::switch_gids:
-        case Step::switch_uids:
-        case Step::restore_uids:
-        case Step::restore_gids: return {EPERM, EAGAIN, EINVAL};
-        case Step::link_persistent: {
-            auto errors = keyctl_errors;
-            errors.push_back(EOPNOTSUPP);
-            return errors;
-        }
-        default: return keyctl_errors;
-    }
-}
+// The shipped module looks its user up with libpam's pam_modutil_getpwnam()
+// and allocates nothing of its own; the real kernel may lack persistent
+// keyrings. The user is fault_user(), whose IDs useradd chose.
+const Table table{
+    .lookup = Step::getpwnam,
+    .allocates = false,
+    .persistent_may_be_unsupported = true,
+    .step_name = step_name,
+    .texts = {
+        .unknown_user = "unable to look up user",
+        .lookup_out_of_memory = "out of memory looking up user",
+        .lookup_failed = "",
+        .switch_to_user = "cannot switch to user \"pkt-fault\"",
+        .join = "cannot join a new session keyring for user \"pkt-fault\"",
+        .link = "cannot link the user keyring of \"pkt-fault\"",
+        .link_persistent = "cannot link the persistent keyring of \"pkt-fault\"",
+        .restore_uids = "cannot restore UIDs 0/0/5",
+        .restore_gids = "cannot restore GIDs 0/0/7",
+        .switch_to_revoke = "to revoke session keyring",
+    },
+};
 
 // Arms the failure in this (child) process.
 bool inject(Step step, int error) {
@@ -121,188 +112,10 @@ bool inject(Step step, int error) {
         case Step::link: return fail_keyctl(KEYCTL_LINK, std::nullopt, error);
         case Step::link_persistent: return fail_keyctl(KEYCTL_GET_PERSISTENT, std::nullopt, error);
         case Step::revoke: return fail_keyctl(KEYCTL_REVOKE, std::nullopt, error);
+        case Step::lookup_user:
+        case Step::allocate: break;  // the fake's steps: not in this table
     }
     return false;
-}
-
-enum class Keyring { unchanged, set_up, set_up_without_persistent, joined_unlinked, revoked,
-                     not_revoked };
-
-constexpr int phase_error = -1;
-
-struct Expected {
-    int result;
-    std::optional<int> priority;
-    std::string step_text;
-    bool names_error;
-    Keyring keyring;
-    bool ids_restored = true;
-};
-
-// SPEC.md 7: a keyring call that runs out of memory is PAM_BUF_ERR at
-// LOG_CRIT, whatever step it was; the line still names the step.
-Expected out_of_memory_rule(Step step, int error, Expected expected) {
-    const bool keyring_call = step == Step::session_lookup || step == Step::user_session_lookup ||
-                              step == Step::join || step == Step::link || step == Step::revoke;
-    if (keyring_call && error == ENOMEM && expected.result == phase_error) {
-        expected.result = PAM_BUF_ERR;
-        expected.priority = LOG_CRIT;
-    }
-    return expected;
-}
-
-Expected expected_open(Step step, int error) {
-    const bool unavailable = error == EPERM || error == ENOSYS;
-    switch (step) {
-        case Step::get_data:
-            return {phase_error, LOG_ERR, "cannot read this module's state", true, Keyring::unchanged};
-        case Step::get_user:
-            return {error, std::nullopt, "", false, Keyring::unchanged};
-        case Step::getpwnam:
-            if (error == ENOMEM) {
-                return {PAM_BUF_ERR, LOG_CRIT, "out of memory looking up user", false,
-                        Keyring::unchanged};
-            }
-            // The shipped lookup cannot tell an NSS failure from a missing
-            // entry (pam_modutil_getpwnam() keeps only errno), so both are
-            // an unknown user, as in Linux-PAM.
-            return {PAM_USER_UNKNOWN, LOG_NOTICE, "unable to look up user", false,
-                    Keyring::unchanged};
-        case Step::set_data:
-            if (error == PAM_BUF_ERR) {
-                return {PAM_BUF_ERR, LOG_CRIT, "out of memory keeping the session state", false,
-                        Keyring::unchanged};
-            }
-            return {phase_error, LOG_ERR, "cannot keep the session state", true, Keyring::unchanged};
-        case Step::read_ids:
-        case Step::switch_gids:
-        case Step::switch_uids:
-            return {phase_error, LOG_ERR, "cannot switch to user \"pkt-fault\"", true,
-                    Keyring::unchanged};
-        case Step::session_lookup:
-            if (unavailable) {
-                return {PAM_SUCCESS, LOG_INFO, "kernel keyrings are unavailable", true,
-                        Keyring::unchanged};
-            }
-            if (error == EKEYREVOKED || error == EKEYEXPIRED) {
-                return {PAM_SUCCESS, std::nullopt, "", false, Keyring::set_up};
-            }
-            return {phase_error, LOG_ERR, "cannot look up the session keyring", true,
-                    Keyring::unchanged};
-        case Step::user_session_lookup:
-            return {phase_error, LOG_ERR, "cannot look up the user-session keyring", true,
-                    Keyring::unchanged};
-        case Step::describe:
-            // The case starts in a keyring of the user's own, which is kept
-            // when its owner can be read: replaced here, as foreign.
-            return {PAM_SUCCESS, std::nullopt, "", false, Keyring::set_up};
-        case Step::join:
-            return {phase_error, LOG_ERR, "cannot join a new session keyring for user \"pkt-fault\"",
-                    true, Keyring::unchanged};
-        case Step::link:
-            return {phase_error, LOG_ERR, "cannot link the user keyring of \"pkt-fault\"", true,
-                    Keyring::joined_unlinked};
-        case Step::link_persistent:
-            return {PAM_SUCCESS, LOG_WARNING, "cannot link the persistent keyring of \"pkt-fault\"",
-                    true, Keyring::set_up_without_persistent};
-        case Step::restore_uids:
-            return {phase_error, LOG_CRIT, "cannot restore UIDs 0/0/5", true, Keyring::set_up, false};
-        case Step::restore_gids:
-            return {phase_error, LOG_CRIT, "cannot restore GIDs 0/0/7", true, Keyring::set_up, false};
-        case Step::revoke:
-            break;
-    }
-    ADD_FAILURE() << "no open expectation for " << step_name(step);
-    return {};
-}
-
-Expected expected_close(Step step, int error) {
-    switch (step) {
-        case Step::get_data:
-            return {phase_error, LOG_ERR, "cannot read this module's state", true,
-                    Keyring::not_revoked};
-        case Step::read_ids:
-        case Step::switch_gids:
-        case Step::switch_uids:
-            return {phase_error, LOG_ERR, "to revoke session keyring", true, Keyring::not_revoked};
-        case Step::revoke:
-            if (error == EKEYREVOKED || error == ENOKEY) {
-                return {PAM_SUCCESS, std::nullopt, "", false, Keyring::not_revoked};
-            }
-            return {phase_error, LOG_ERR, "cannot revoke session keyring", true, Keyring::not_revoked};
-        case Step::restore_uids:
-            return {phase_error, LOG_CRIT, "cannot restore UIDs 0/0/5", true, Keyring::revoked, false};
-        case Step::restore_gids:
-            return {phase_error, LOG_CRIT, "cannot restore GIDs 0/0/7", true, Keyring::revoked, false};
-        default:
-            break;
-    }
-    ADD_FAILURE() << "no close expectation for " << step_name(step);
-    return {};
-}
-
-struct RealFault {
-    Flow flow;
-    bool via_setcred;
-    Step step;
-    int error;
-};
-
-std::string error_name(Step step, int error) {
-    if (returns_pam_code(step)) {
-        switch (error) {
-            case PAM_SYSTEM_ERR: return "PAM_SYSTEM_ERR";
-            case PAM_BUF_ERR: return "PAM_BUF_ERR";
-            case PAM_CONV_ERR: return "PAM_CONV_ERR";
-            case PAM_ABORT: return "PAM_ABORT";
-            case PAM_INCOMPLETE: return "PAM_INCOMPLETE";
-        }
-        return "PAM_" + std::to_string(error);
-    }
-    if (error == 0) {
-        return "not_found";
-    }
-    const char* name = strerrorname_np(error);
-    return name != nullptr ? name : std::to_string(error);
-}
-
-std::string case_name(const RealFault& c) {
-    const std::string phase = c.flow == Flow::open ? (c.via_setcred ? "establish" : "open")
-                                                   : (c.via_setcred ? "delete" : "close");
-    return phase + "_" + step_name(c.step) + "_" + error_name(c.step, c.error);
-}
-
-std::ostream& operator<<(std::ostream& out, const RealFault& c) {
-    return out << case_name(c);
-}
-
-std::string error_text(Step step, int error) {
-    return returns_pam_code(step) ? pam_strerror(nullptr, error) : strerrordesc_np(error);
-}
-
-std::vector<RealFault> all_cases() {
-    const std::vector<Step> open_steps{
-        Step::get_data, Step::get_user, Step::getpwnam, Step::set_data, Step::read_ids,
-        Step::switch_gids, Step::switch_uids, Step::session_lookup, Step::user_session_lookup,
-        Step::describe, Step::join, Step::link, Step::link_persistent, Step::restore_uids,
-        Step::restore_gids};
-    const std::vector<Step> close_steps{Step::get_data, Step::read_ids, Step::switch_gids,
-                                        Step::switch_uids, Step::revoke, Step::restore_uids,
-                                        Step::restore_gids};
-    std::vector<RealFault> cases;
-    for (bool via_setcred : {false, true}) {
-        for (Step step : open_steps) {
-            for (int error : failures_of(step)) {
-                cases.push_back({Flow::open, via_setcred, step, error});
-            }
-        }
-        for (Step step : close_steps) {
-            for (int error : failures_of(step)) {
-                cases.push_back({Flow::close, via_setcred, step, error});
-            }
-        }
-    }
-    return cases;
 }
 
 int run_phase(pam_handle_t* pamh, Flow flow, bool via_setcred) {
@@ -324,13 +137,13 @@ std::optional<ProcKey> session_description(bool describe_blocked) {
     return std::nullopt;
 }
 
-class RealModuleFault : public ::testing::TestWithParam<RealFault> {
+class RealModuleFault : public ::testing::TestWithParam<FaultCase> {
 protected:
     void SetUp() override { PAM_KEYINIT_REQUIRE_ROOT(); }
 };
 
 TEST_P(RealModuleFault, OneCallFails) {
-    const RealFault c = GetParam();
+    const FaultCase c = GetParam();
     run_in_child([&] {
         auto log = catch_syslog();
         const TestUser& user = fault_user();
@@ -366,9 +179,7 @@ TEST_P(RealModuleFault, OneCallFails) {
         const auto lines = log.take();
         const auto loud = module_lines(lines);
 
-        const Expected want = out_of_memory_rule(
-            c.step, c.error,
-            c.flow == Flow::open ? expected_open(c.step, c.error) : expected_close(c.step, c.error));
+        const Expected want = expected(table, c.flow, c.step, c.error);
         const int phase_code = c.via_setcred ? PAM_CRED_ERR : PAM_SESSION_ERR;
         EXPECT_EQ(result, want.result == phase_error ? phase_code : want.result)
             << pam_strerror(pamh, result) << "\n" << to_string(lines);
@@ -442,7 +253,7 @@ TEST_P(RealModuleFault, OneCallFails) {
     });
 }
 
-INSTANTIATE_TEST_SUITE_P(EveryCall, RealModuleFault, ::testing::ValuesIn(all_cases()),
+INSTANTIATE_TEST_SUITE_P(EveryCall, RealModuleFault, ::testing::ValuesIn(all_cases(table)),
                          [](const auto& test_info) { return case_name(test_info.param); });
 
 }  // namespace

@@ -6,40 +6,26 @@
 // gives, the one line logged at or above LOG_INFO (its priority, the step it
 // names and the error's text), the thread's IDs, and the session keyring:
 // unchanged, or fully set up (or, when only the link fails, joined but
-// unlinked, as SPEC.md 7 says).
+// unlinked, as SPEC.md 7 says). The table itself is fault_expectations.h,
+// shared with the cases against the built module.
 #include <gtest/gtest.h>
 #include <security/pam_appl.h>
 #include <syslog.h>
 
 #include <cerrno>
-#include <cstring>
-#include <optional>
 #include <string>
 #include <vector>
 
 #include "fake_system.h"
+#include "fault_expectations.h"
 #include "pam_keyinit/session.h"
 
 namespace pam_keyinit::test {
 namespace {
 
-// Odd saved IDs, so that a restore that only put back the real IDs shows.
-constexpr ThreadIds caller_ids{0, 0, 5, 0, 0, 7};
+using namespace fault_table;
+
 constexpr uid_t alice_uid = 1000;
-
-enum class Flow { open, close };
-
-// Each call of the two flows, in the order the module makes them: the
-// caller starts inside a root-owned session keyring (a login from a systemd
-// service), so opening reads the session keyring, the user-session keyring
-// and the owner, then joins and links.
-enum class Step {
-    get_data, get_user, lookup_user, allocate, set_data,
-    read_ids, switch_gids, switch_uids,
-    session_lookup, user_session_lookup, describe, join, link, link_persistent,
-    restore_uids, restore_gids,
-    revoke,
-};
 
 struct StepCall {
     Call call;
@@ -65,6 +51,7 @@ StepCall call_of(Step step) {
         case Step::restore_uids: return {Call::set_thread_uids, 2};
         case Step::restore_gids: return {Call::set_thread_gids, 2};
         case Step::revoke: return {Call::revoke, 1};
+        case Step::getpwnam: break;  // libpam's lookup: not a step of this table
     }
     return {Call::get_data, 1};
 }
@@ -88,235 +75,30 @@ const char* step_name(Step step) {
         case Step::restore_uids: return "restore_uids";
         case Step::restore_gids: return "restore_gids";
         case Step::revoke: return "revoke";
+        case Step::getpwnam: break;
     }
     return "?";
 }
 
-// Steps whose failure value is a PAM code rather than an errno.
-bool returns_pam_code(Step step) {
-    return step == Step::get_data || step == Step::get_user || step == Step::set_data;
-}
-
-// What each call can really return when it fails: keyctl(2), setresuid(2),
-// getresuid(2), getpwnam_r(3), calloc(3), pam_get_user(3), pam_get_data(3),
-// pam_set_data(3).
-std::vector<int> failures_of(Step step) {
-    const std::vector<int> keyctl_errors{ENOMEM, EDQUOT, EACCES, EPERM, EAGAIN, EINTR, EINVAL,
-                                         EFAULT, EKEYREVOKED, EKEYEXPIRED, ENOKEY, ENOSYS};
-    const std::vector<int> setres_errors{EPERM, EAGAIN, EINVAL};
-    switch (step) {
-        case Step::get_data: return {PAM_SYSTEM_ERR};
-        case Step::get_user:
-            return {PAM_SYSTEM_ERR, PAM_BUF_ERR, PAM_CONV_ERR, PAM_ABORT, PAM_INCOMPLETE};
-        case Step::lookup_user: return {ENOENT, ENOMEM, EIO, EMFILE, ENFILE, EAGAIN, EINTR, ERANGE};
-        case Step::allocate: return {ENOMEM};
-        case Step::set_data: return {PAM_BUF_ERR, PAM_SYSTEM_ERR};
-        case Step::read_ids: return {EFAULT};
-        case Step::switch_gids:
-        case Step::switch_uids:
-        case Step::restore_uids:
-        case Step::restore_gids: return setres_errors;
-        default: return keyctl_errors;
-    }
-}
-
-// The keyring's state after the call.
-enum class Keyring {
-    unchanged,         // the thread keeps the keyring it had; nothing made
-    set_up,            // a new "_ses" of the user's, linking the user keyring
-    joined_unlinked,   // the new keyring stays, without the link
-    revoked,           // close: what the handle made is revoked
-    not_revoked,       // close: the handle's keyring stays as it was
+// The module's own lookup of "alice" (uid 1000, gid 1000).
+const Table table{
+    .lookup = Step::lookup_user,
+    .allocates = true,
+    .persistent_may_be_unsupported = false,
+    .step_name = step_name,
+    .texts = {
+        .unknown_user = "unable to look up user \"alice\"",
+        .lookup_out_of_memory = "out of memory looking up user \"alice\"",
+        .lookup_failed = "cannot look up user \"alice\"",
+        .switch_to_user = "cannot switch to user \"alice\" (uid 1000, gid 1000)",
+        .join = "cannot join a new session keyring for user \"alice\"",
+        .link = "cannot link the user keyring of \"alice\" into new session keyring",
+        .link_persistent = "cannot link the persistent keyring of \"alice\"",
+        .restore_uids = "cannot restore UIDs 0/0/5 of the thread",
+        .restore_gids = "cannot restore GIDs 0/0/7 of the thread",
+        .switch_to_revoke = "cannot switch to uid 1000 to revoke session keyring",
+    },
 };
-
-struct Expected {
-    int result;                 // a PAM code; phase_error stands for the phase's
-    std::optional<int> priority;  // of the one line at or above LOG_INFO, if any
-    std::string step_text;       // what that line says about the step
-    bool names_error;            // the line carries the error's text
-    Keyring keyring;
-    bool ids_restored = true;    // false: a restore failed, checked separately
-};
-
-constexpr int phase_error = -1;
-
-bool is_unavailable(int error) {
-    return error == ENOSYS || error == EPERM;
-}
-
-// SPEC.md 7: a keyring call that runs out of memory is PAM_BUF_ERR at
-// LOG_CRIT, whatever step it was; the line still names the step.
-Expected out_of_memory_rule(Step step, int error, Expected expected) {
-    const bool keyring_call = step == Step::session_lookup || step == Step::user_session_lookup ||
-                              step == Step::join || step == Step::link || step == Step::revoke;
-    if (keyring_call && error == ENOMEM && expected.result == phase_error) {
-        expected.result = PAM_BUF_ERR;
-        expected.priority = LOG_CRIT;
-    }
-    return expected;
-}
-
-Expected expected_open(Step step, int error) {
-    switch (step) {
-        case Step::get_data:
-            return {phase_error, LOG_ERR, "cannot read this module's state", true, Keyring::unchanged};
-        case Step::get_user:
-            // SPEC.md 7: the code of pam_get_user, logged as Linux-PAM does
-            // (libpam says why; the module only in debug).
-            return {error, std::nullopt, "", false, Keyring::unchanged};
-        case Step::lookup_user:
-            if (error == ENOENT) {
-                return {PAM_USER_UNKNOWN, LOG_NOTICE, "unable to look up user \"alice\"", false,
-                        Keyring::unchanged};
-            }
-            if (error == ENOMEM) {
-                return {PAM_BUF_ERR, LOG_CRIT, "out of memory looking up user \"alice\"", false,
-                        Keyring::unchanged};
-            }
-            return {phase_error, LOG_ERR, "cannot look up user \"alice\"", true, Keyring::unchanged};
-        case Step::allocate:
-            return {PAM_BUF_ERR, LOG_CRIT, "out of memory for the session state", false,
-                    Keyring::unchanged};
-        case Step::set_data:
-            if (error == PAM_BUF_ERR) {
-                return {PAM_BUF_ERR, LOG_CRIT, "out of memory keeping the session state", false,
-                        Keyring::unchanged};
-            }
-            return {phase_error, LOG_ERR, "cannot keep the session state", true, Keyring::unchanged};
-        case Step::read_ids:
-        case Step::switch_gids:
-        case Step::switch_uids:
-            return {phase_error, LOG_ERR, "cannot switch to user \"alice\" (uid 1000, gid 1000)", true,
-                    Keyring::unchanged};
-        case Step::session_lookup:
-            if (is_unavailable(error)) {
-                return {PAM_SUCCESS, LOG_INFO, "kernel keyrings are unavailable", true,
-                        Keyring::unchanged};
-            }
-            if (error == EKEYREVOKED || error == EKEYEXPIRED) {
-                // A dead session keyring is replaced, quietly.
-                return {PAM_SUCCESS, std::nullopt, "", false, Keyring::set_up};
-            }
-            return {phase_error, LOG_ERR, "cannot look up the session keyring", true,
-                    Keyring::unchanged};
-        case Step::user_session_lookup:
-            return {phase_error, LOG_ERR, "cannot look up the user-session keyring", true,
-                    Keyring::unchanged};
-        case Step::describe:
-            // An owner that cannot be read is taken as foreign: replaced.
-            return {PAM_SUCCESS, std::nullopt, "", false, Keyring::set_up};
-        case Step::join:
-            return {phase_error, LOG_ERR, "cannot join a new session keyring for user \"alice\"", true,
-                    Keyring::unchanged};
-        case Step::link:
-            return {phase_error, LOG_ERR, "cannot link the user keyring of \"alice\" into new session "
-                    "keyring", true, Keyring::joined_unlinked};
-        case Step::link_persistent:
-            return {PAM_SUCCESS, LOG_WARNING, "cannot link the persistent keyring of \"alice\"", true,
-                    Keyring::set_up};
-        case Step::restore_uids:
-            return {phase_error, LOG_CRIT, "cannot restore UIDs 0/0/5 of the thread", true,
-                    Keyring::set_up, false};
-        case Step::restore_gids:
-            return {phase_error, LOG_CRIT, "cannot restore GIDs 0/0/7 of the thread", true,
-                    Keyring::set_up, false};
-        case Step::revoke:
-            break;
-    }
-    ADD_FAILURE() << "no open expectation for " << step_name(step);
-    return {};
-}
-
-Expected expected_close(Step step, int error) {
-    switch (step) {
-        case Step::get_data:
-            return {phase_error, LOG_ERR, "cannot read this module's state", true,
-                    Keyring::not_revoked};
-        case Step::read_ids:
-        case Step::switch_gids:
-        case Step::switch_uids:
-            return {phase_error, LOG_ERR, "cannot switch to uid 1000 to revoke session keyring", true,
-                    Keyring::not_revoked};
-        case Step::revoke:
-            if (error == EKEYREVOKED || error == ENOKEY) {
-                // Already revoked or gone counts as revoked (SPEC.md 5).
-                return {PAM_SUCCESS, std::nullopt, "", false, Keyring::not_revoked};
-            }
-            return {phase_error, LOG_ERR, "cannot revoke session keyring", true,
-                    Keyring::not_revoked};
-        case Step::restore_uids:
-            return {phase_error, LOG_CRIT, "cannot restore UIDs 0/0/5 of the thread", true,
-                    Keyring::revoked, false};
-        case Step::restore_gids:
-            return {phase_error, LOG_CRIT, "cannot restore GIDs 0/0/7 of the thread", true,
-                    Keyring::revoked, false};
-        default:
-            break;
-    }
-    ADD_FAILURE() << "no close expectation for " << step_name(step);
-    return {};
-}
-
-struct FaultCase {
-    Flow flow;
-    bool via_setcred;  // setcred(PAM_ESTABLISH_CRED / PAM_DELETE_CRED) instead of the session call
-    Step step;
-    int error;
-};
-
-std::string error_name(Step step, int error) {
-    if (returns_pam_code(step)) {
-        switch (error) {
-            case PAM_SYSTEM_ERR: return "PAM_SYSTEM_ERR";
-            case PAM_BUF_ERR: return "PAM_BUF_ERR";
-            case PAM_CONV_ERR: return "PAM_CONV_ERR";
-            case PAM_ABORT: return "PAM_ABORT";
-            case PAM_INCOMPLETE: return "PAM_INCOMPLETE";
-        }
-        return "PAM_" + std::to_string(error);
-    }
-    const char* name = strerrorname_np(error);
-    return name != nullptr ? name : std::to_string(error);
-}
-
-std::string case_name(const FaultCase& c) {
-    std::string phase = c.flow == Flow::open ? (c.via_setcred ? "establish" : "open")
-                                             : (c.via_setcred ? "delete" : "close");
-    return phase + "_" + step_name(c.step) + "_" + error_name(c.step, c.error);
-}
-
-std::ostream& operator<<(std::ostream& out, const FaultCase& c) {
-    return out << case_name(c);
-}
-
-std::string error_text(Step step, int error) {
-    return returns_pam_code(step) ? pam_strerror(nullptr, error) : strerrordesc_np(error);
-}
-
-std::vector<FaultCase> all_cases() {
-    const std::vector<Step> open_steps{
-        Step::get_data, Step::get_user, Step::lookup_user, Step::allocate, Step::set_data,
-        Step::read_ids, Step::switch_gids, Step::switch_uids, Step::session_lookup,
-        Step::user_session_lookup, Step::describe, Step::join, Step::link,
-        Step::link_persistent, Step::restore_uids, Step::restore_gids};
-    const std::vector<Step> close_steps{Step::get_data, Step::read_ids, Step::switch_gids,
-                                        Step::switch_uids, Step::revoke, Step::restore_uids,
-                                        Step::restore_gids};
-    std::vector<FaultCase> cases;
-    for (bool via_setcred : {false, true}) {
-        for (Step step : open_steps) {
-            for (int error : failures_of(step)) {
-                cases.push_back({Flow::open, via_setcred, step, error});
-            }
-        }
-        for (Step step : close_steps) {
-            for (int error : failures_of(step)) {
-                cases.push_back({Flow::close, via_setcred, step, error});
-            }
-        }
-    }
-    return cases;
-}
 
 const std::vector<const char*> open_arguments{"revoke", "persistent"};
 
@@ -364,9 +146,7 @@ TEST_P(FaultTable, OneCallFails) {
     ASSERT_GT(fake.count(step.call), calls_before + static_cast<size_t>(step.nth) - 1)
         << "the flow never reached the call that was to fail";
 
-    const Expected want = out_of_memory_rule(
-        c.step, c.error,
-        c.flow == Flow::open ? expected_open(c.step, c.error) : expected_close(c.step, c.error));
+    const Expected want = expected(table, c.flow, c.step, c.error);
     EXPECT_EQ(result, want.result == phase_error ? phase_code : want.result) << fake.log_text();
 
     // The log: one line at or above LOG_INFO, or none.
@@ -416,6 +196,7 @@ TEST_P(FaultTable, OneCallFails) {
             EXPECT_TRUE(fake.state() == nullptr || fake.state()->made == 0);
             break;
         case Keyring::set_up:
+        case Keyring::set_up_without_persistent:
         case Keyring::joined_unlinked: {
             ASSERT_NE(fake.session, before);
             const FakeKey& key = fake.keys[fake.session];
@@ -430,8 +211,7 @@ TEST_P(FaultTable, OneCallFails) {
             }
             ASSERT_FALSE(key.links.empty());
             EXPECT_EQ(key.links[0], fake.user_keyring(alice_uid));
-            const bool persistent_failed = c.step == Step::link_persistent;
-            EXPECT_EQ(key.links.size(), persistent_failed ? 1u : 2u);
+            EXPECT_EQ(key.links.size(), want.keyring == Keyring::set_up_without_persistent ? 1u : 2u);
             break;
         }
         case Keyring::revoked:
@@ -446,7 +226,7 @@ TEST_P(FaultTable, OneCallFails) {
     EXPECT_FALSE(fake.keys[before].revoked) << "never revoke a keyring it did not make";
 }
 
-INSTANTIATE_TEST_SUITE_P(EveryCall, FaultTable, ::testing::ValuesIn(all_cases()),
+INSTANTIATE_TEST_SUITE_P(EveryCall, FaultTable, ::testing::ValuesIn(all_cases(table)),
                          [](const auto& test_info) { return case_name(test_info.param); });
 
 // A failed open leaves nothing behind that a later close could misuse, and
