@@ -20,30 +20,6 @@
 namespace pam_keyinit::test {
 namespace {
 
-struct KeyUsage {
-    unsigned keys = 0;     // qnkeys: keys charged to the user
-    unsigned max_keys = 0;  // maxkeys
-};
-
-// The user's line of /proc/key-users:
-// "  1000:     5 5/5 5/200 73/20000" (uid, usage, nkeys/nikeys, qnkeys/maxkeys, qnbytes/maxbytes).
-KeyUsage key_usage(uid_t uid) {
-    std::ifstream users("/proc/key-users");
-    std::string line;
-    while (std::getline(users, line)) {
-        std::istringstream fields(line);
-        std::string owner, usage, counts, quota;
-        fields >> owner >> usage >> counts >> quota;
-        if (owner != std::to_string(uid) + ":") {
-            continue;
-        }
-        KeyUsage found;
-        std::sscanf(quota.c_str(), "%u/%u", &found.keys, &found.max_keys);
-        return found;
-    }
-    return {};
-}
-
 // Runs body with the thread's real, effective (and so file system) IDs the
 // user's, so that keys it adds are the user's and charged to the user.
 template <typename Body>
@@ -58,7 +34,7 @@ void as_user(const TestUser& user, Body body) {
 // garbage collector to free what it held.
 void empty_user_keyring(const TestUser& user, unsigned at_most_keys) {
     as_user(user, [] { keyctl_clear(KEY_SPEC_USER_KEYRING); });
-    for (int waited = 0; waited < 200 && key_usage(user.uid).keys > at_most_keys; ++waited) {
+    for (int waited = 0; waited < 200 && key_quota(user.uid).keys > at_most_keys; ++waited) {
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
 }
@@ -71,7 +47,7 @@ TEST(KeyQuota, FullQuotaFailsTheSessionClearlyAndRecovers) {
         // Whatever an earlier run left in the user's keyring goes first: user
         // keyrings outlive processes.
         empty_user_keyring(user, 10);
-        const KeyUsage start = key_usage(user.uid);
+        const KeyQuota start = key_quota(user.uid);
         ASSERT_GT(start.max_keys, 0u) << "no line for uid " << user.uid << " in /proc/key-users";
 
         start_in_root_keyring();
@@ -91,7 +67,7 @@ TEST(KeyQuota, FullQuotaFailsTheSessionClearlyAndRecovers) {
                 ++added;
             }
         });
-        const KeyUsage full = key_usage(user.uid);
+        const KeyQuota full = key_quota(user.uid);
         std::printf("[   INFO   ] uid %u: %d keys added before %s; /proc/key-users: %u/%u keys\n",
                     user.uid, added, strerrorname_np(error), full.keys, full.max_keys);
         ASSERT_EQ(error, EDQUOT);
@@ -124,7 +100,7 @@ TEST(KeyQuota, FullQuotaFailsTheSessionClearlyAndRecovers) {
         }
 
         empty_user_keyring(user, start.keys);
-        const KeyUsage emptied = key_usage(user.uid);
+        const KeyQuota emptied = key_quota(user.uid);
         std::printf("[   INFO   ] after emptying the user keyring: %u/%u keys\n", emptied.keys,
                     emptied.max_keys);
         ASSERT_LT(emptied.keys, emptied.max_keys);

@@ -55,21 +55,6 @@ int refuse_conversation(int, const pam_message**, pam_response** response, void*
 
 const pam_conv conversation = {refuse_conversation, nullptr};
 
-// qnkeys of the user in /proc/key-users, or 0.
-unsigned keys_charged(uid_t uid) {
-    std::ifstream users("/proc/key-users");
-    std::string line;
-    while (std::getline(users, line)) {
-        std::istringstream fields(line);
-        std::string owner, usage, counts, quota;
-        fields >> owner >> usage >> counts >> quota;
-        if (owner == std::to_string(uid) + ":") {
-            return static_cast<unsigned>(std::strtoul(quota.c_str(), nullptr, 10));
-        }
-    }
-    return 0;
-}
-
 unsigned max_keys() {
     std::ifstream sysctl("/proc/sys/kernel/keys/maxkeys");
     unsigned value = 200;
@@ -119,7 +104,7 @@ void run_sessions(int worker, int sessions, const std::vector<TestUser>& users,
     const unsigned pause_at = max_keys() * 3 / 4;
     for (int i = 0; i < sessions; ++i) {
         const TestUser& user = users[static_cast<size_t>(worker + i) % users.size()];
-        for (int waited = 0; keys_charged(user.uid) >= pause_at && waited < 10000; ++waited) {
+        for (int waited = 0; key_quota(user.uid).keys >= pause_at && waited < 10000; ++waited) {
             ++report.quota_waits;
             std::this_thread::sleep_for(std::chrono::milliseconds(1));
         }
@@ -190,7 +175,7 @@ TEST(Stress, EightThreadsTwoThousandSessions) {
                     changes += thread_ids() == mine ? 0 : 1;
                     if (++looks % 256 == 0) {
                         for (size_t u = 0; u < users.size(); ++u) {
-                            peak[u] = std::max(peak[u], keys_charged(users[u].uid));
+                            peak[u] = std::max(peak[u], key_quota(users[u].uid).keys);
                         }
                     }
                 }

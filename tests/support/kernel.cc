@@ -8,6 +8,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
 #include <cstdlib>
 #include <cstring>
 
@@ -82,6 +85,24 @@ void set_thread_real_ids(uid_t uid, gid_t gid) {
 void set_thread_ids(const ThreadIds& ids) {
     ASSERT_EQ(syscall(SYS_setresgid, ids.rgid, ids.egid, ids.sgid), 0) << std::strerror(errno);
     ASSERT_EQ(syscall(SYS_setresuid, ids.ruid, ids.euid, ids.suid), 0) << std::strerror(errno);
+}
+
+KeyQuota key_quota(uid_t uid) {
+    // "  1000:     5 5/5 5/200 73/20000": uid, usage, nkeys/nikeys,
+    // qnkeys/maxkeys, qnbytes/maxbytes.
+    std::ifstream users("/proc/key-users");
+    std::string line;
+    while (std::getline(users, line)) {
+        std::istringstream fields(line);
+        std::string owner, usage, counts, quota;
+        fields >> owner >> usage >> counts >> quota;
+        if (owner == std::to_string(uid) + ":") {
+            KeyQuota found;
+            std::sscanf(quota.c_str(), "%u/%u", &found.keys, &found.max_keys);
+            return found;
+        }
+    }
+    return {};
 }
 
 TestUser ensure_user(const std::string& name) {

@@ -43,6 +43,14 @@ ThreadIds thread_ids();
 void set_thread_real_ids(uid_t uid, gid_t gid);
 void set_thread_ids(const ThreadIds& ids);
 
+// A user's share of the key quota, from /proc/key-users: the keys charged
+// to it (qnkeys) and its limit (maxkeys). Zeros when the user has no line.
+struct KeyQuota {
+    unsigned keys = 0;
+    unsigned max_keys = 0;
+};
+KeyQuota key_quota(uid_t uid);
+
 struct TestUser {
     std::string name;
     uid_t uid;
