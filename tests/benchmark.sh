@@ -39,10 +39,7 @@ while [ $# -gt 0 ]; do
   shift
 done
 
-if [ "$(id -u)" -ne 0 ]; then
-  echo "benchmark: needs root (it switches users and writes /etc/pam.d)" >&2
-  exit 77
-fi
+skip_unless_root benchmark "it switches users and writes /etc/pam.d"
 
 if [ "$brief" -eq 1 ]; then
   callgrind_runs=1 wall_runs=21 bench_min_time=0.05 bench_repetitions=1

@@ -61,10 +61,7 @@ pass() {
   echo "ok: $*"
 }
 
-if [ "$(id -u)" -ne 0 ]; then
-  echo "tests/container-tests.sh needs root (autopkgtest, nspawn, dpkg-divert)" >&2
-  exit 77
-fi
+skip_unless_root tests/container-tests.sh "autopkgtest, nspawn, dpkg-divert"
 ensure_packages "${TOOLS[@]}"
 
 # --- 1. the package ---------------------------------------------------------

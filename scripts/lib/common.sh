@@ -44,3 +44,12 @@ configure_build() {
     meson setup "$dir" "$@"
   fi
 }
+
+# skip_unless_root WHO WHY: ends a suite or test script as skipped (77)
+# when not run as root, saying who needs it and why.
+skip_unless_root() {
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "$1: skipped: needs root ($2)" >&2
+    exit 77
+  fi
+}

@@ -12,10 +12,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 . scripts/lib/common.sh
 
-if [ "$(id -u)" -ne 0 ]; then
-  echo "24-stress: skipped: needs root (it writes /etc/pam.d and opens sessions for a real user)"
-  exit 77
-fi
+skip_unless_root 24-stress "it writes /etc/pam.d and opens sessions for a real user"
 ensure_packages pamtester valgrind "${BASE_PACKAGES[@]}" || exit 1
 
 started=$SECONDS

@@ -8,10 +8,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 . scripts/lib/common.sh
 
-if [ "$(id -u)" -ne 0 ]; then
-  echo "50-benchmark: skipped: needs root (it switches users and writes /etc/pam.d)"
-  exit 77
-fi
+skip_unless_root 50-benchmark "it switches users and writes /etc/pam.d"
 
 results=$(mktemp -t pam-keyinit-bench-results.XXXXXX)
 trap 'rm -f "$results"' EXIT
