@@ -9,6 +9,7 @@
 #include <cstdlib>
 
 #include "pam_keyinit/system.h"
+#include "pam_keyinit/thread_ids.h"
 
 namespace pam_keyinit {
 namespace {
@@ -47,12 +48,14 @@ int get_thread_ids(ThreadIds* ids) {
 
 // glibc's setresuid()/setresgid() broadcast the change to every thread of
 // the process (POSIX semantics); the raw system calls change only this one.
+// The system call numbers come from pam_keyinit/thread_ids.h, which picks
+// the calls that take 32-bit IDs on every architecture.
 int set_thread_uids(uid_t ruid, uid_t euid, uid_t suid) {
-    return static_cast<int>(errno_result(syscall(SYS_setresuid, ruid, euid, suid)));
+    return static_cast<int>(errno_result(syscall(thread_ids::setresuid_call, ruid, euid, suid)));
 }
 
 int set_thread_gids(gid_t rgid, gid_t egid, gid_t sgid) {
-    return static_cast<int>(errno_result(syscall(SYS_setresgid, rgid, egid, sgid)));
+    return static_cast<int>(errno_result(syscall(thread_ids::setresgid_call, rgid, egid, sgid)));
 }
 
 long keyring_id(KeySerial special) {

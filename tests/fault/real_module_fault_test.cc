@@ -25,6 +25,7 @@
 #include "fault_stack.h"
 #include "stack.h"
 #include "libpam_faults.h"
+#include "pam_keyinit/thread_ids.h"
 #include "syscall_faults.h"
 
 namespace pam_keyinit::test {
@@ -98,11 +99,11 @@ bool inject(Step step, int error) {
         case Step::set_data:
             fail_pam_call(PamCall::set_data, error, module_calls(PamCall::set_data) + 1);
             return true;
-        case Step::read_ids: return fail_syscall(SYS_getresuid, std::nullopt, std::nullopt, error);
-        case Step::switch_gids: return fail_syscall(SYS_setresgid, std::nullopt, id(unchanged_id), error);
-        case Step::switch_uids: return fail_syscall(SYS_setresuid, std::nullopt, id(unchanged_id), error);
-        case Step::restore_uids: return fail_syscall(SYS_setresuid, id(0), std::nullopt, error);
-        case Step::restore_gids: return fail_syscall(SYS_setresgid, id(0), std::nullopt, error);
+        case Step::read_ids: return fail_syscall(thread_ids::getresuid_call, std::nullopt, std::nullopt, error);
+        case Step::switch_gids: return fail_syscall(thread_ids::setresgid_call, std::nullopt, id(unchanged_id), error);
+        case Step::switch_uids: return fail_syscall(thread_ids::setresuid_call, std::nullopt, id(unchanged_id), error);
+        case Step::restore_uids: return fail_syscall(thread_ids::setresuid_call, id(0), std::nullopt, error);
+        case Step::restore_gids: return fail_syscall(thread_ids::setresgid_call, id(0), std::nullopt, error);
         case Step::session_lookup:
             return fail_keyctl(KEYCTL_GET_KEYRING_ID, key_spec(KEY_SPEC_SESSION_KEYRING), error);
         case Step::user_session_lookup:
