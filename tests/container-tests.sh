@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # The module as a user meets it: packaged, installed into a clean Debian 12
 # system, driven with pamtester inside containers. As root, on Debian 12:
 #
@@ -15,7 +16,10 @@
 #
 # The bookworm tarball is cached in $PAM_KEYINIT_TEST_CACHE
 # (/var/cache/pam-keyinit-tests) and made again when older than a day.
-# Nothing is installed on this machine but the tools the tests need.
+# Nothing is installed on this machine but the package's Build-Depends
+# (apt-get build-dep) and the tools the tests need. Inside a container,
+# steps 3 to 5 cannot run (no user namespaces or nspawn of their own there)
+# and are skipped with that reason.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
@@ -23,17 +27,13 @@ own_run_dir=${PAM_KEYINIT_RUN_DIR:-yes}
 . scripts/lib/common.sh
 [ "$own_run_dir" = yes ] && own_run_dir=$PAM_KEYINIT_RUN_DIR || own_run_dir=
 
-TOOLS=(
-  devscripts dpkg-dev debhelper lintian autopkgtest mmdebstrap uidmap
-  systemd-container pamtester keyutils
-  meson pkg-config libpam0g-dev libkeyutils-dev scdoc libgtest-dev libseccomp-dev
-)
+TOOLS=(dpkg-dev lintian)
+CONTAINER_TOOLS=(autopkgtest mmdebstrap uidmap systemd-container)
 SUITE=bookworm
 # In the image: what autopkgtest needs to make its local archive, what the
 # tests run, and busybox for a syslog daemon inside the nspawn container.
 IMAGE_PACKAGES=apt-utils,pamtester,keyutils,busybox
 
-cache=${PAM_KEYINIT_TEST_CACHE:-/var/cache/pam-keyinit-tests}
 work=$(mktemp -d -t pam-keyinit-containers.XXXXXX)
 root=$work/nspawn-root
 failures=()
@@ -53,16 +53,36 @@ step() {
 step_done() {
   echo "   took $((SECONDS - step_started)) s"
 }
+passed=0
+skipped=0
 fail() {
   echo "FAIL: $*" >&2
   failures+=("$*")
 }
 pass() {
   echo "ok: $*"
+  passed=$((passed + 1))
+}
+skip() {
+  echo "skipped: $*"
+  skipped=$((skipped + 1))
+}
+finish() {
+  echo "== container tests took $((SECONDS - started)) s"
+  echo "40-package: $passed passed, ${#failures[@]} failed, $skipped skipped"
+  if [ "${#failures[@]}" -ne 0 ]; then
+    printf 'failed: %s\n' "${failures[@]}" >&2
+    exit 1
+  fi
+  exit 0
 }
 
-skip_unless_root tests/container-tests.sh "autopkgtest, nspawn, dpkg-divert"
+skip_unless_root 40-package "autopkgtest, nspawn, dpkg-divert"
+nested=0
+running_in_container && nested=1
 ensure_packages "${TOOLS[@]}"
+ensure_build_deps "$top"
+[ "$nested" -eq 1 ] || ensure_packages "${CONTAINER_TOOLS[@]}"
 
 # --- 1. the package ---------------------------------------------------------
 step "build the package"
@@ -75,11 +95,14 @@ tar -C "$top" --exclude=./.git --exclude='./build*' --exclude='./obj-*' \
   -cf "$work/tree.tar" .
 tar -C "$work/src" -xf "$work/tree.tar"
 tar -C "$work/tree" -xf "$work/tree.tar"
-if ! (cd "$work/src" && dpkg-buildpackage -us -uc -b) >"$work/build.log" 2>&1; then
+# Progress: debhelper's steps as they start.
+if ! (cd "$work/src" && dpkg-buildpackage -us -uc -b) 2>&1 | tee "$work/build.log" |
+  grep --line-buffered -E '^[[:space:]]+dh_[a-z_]+' | sed -u 's/^[[:space:]]*/   /'; then
   tail -n 60 "$work/build.log" >&2
-  echo "dpkg-buildpackage failed" >&2
-  exit 1
+  fail "dpkg-buildpackage"
+  finish
 fi
+pass "dpkg-buildpackage -b"
 deb=$(ls "$work"/libpam-keyinit_*.deb)
 changes=$(ls "$work"/pam-keyinit_*.changes)
 dpkg-deb --contents "$deb"
@@ -95,6 +118,12 @@ fi
 step_done
 
 # --- 3. the bookworm system ---------------------------------------------------
+if [ "$nested" -eq 1 ]; then
+  reason="this runs inside a container, which cannot start another (no user namespaces for autopkgtest's unshare backend, no nspawn)"
+  skip "autopkgtest in a $SUITE testbed: $reason"
+  skip "the package under systemd-nspawn, keyctl blocked and allowed: $reason"
+  finish
+fi
 # autopkgtest-virt-unshare maps uids 1-65535 of the testbed to a subordinate
 # range of root's, which /etc/subuid and /etc/subgid must give.
 ensure_root_subids() {  # ensure_root_subids FILE
@@ -118,41 +147,18 @@ ensure_root_subids() {  # ensure_root_subids FILE
 ensure_root_subids /etc/subuid
 ensure_root_subids /etc/subgid
 
-# The archive this machine uses, from its own apt configuration.
-debian_sources() {
-  # shellcheck disable=SC2016 # apt's own format fields
-  apt-get indextargets --format '$(REPO_URI) $(RELEASE) $(COMPONENT)' 'Created-By: Packages' |
-    awk -v suite="$SUITE" '$2 == suite || $2 == suite "-updates" || $2 == suite "-security" {
-        key = $1 " " $2
-        if (!(key in components)) { order[++n] = key; components[key] = $3 }
-        else if (index(" " components[key] " ", " " $3 " ") == 0) components[key] = components[key] " " $3
-      }
-      END { for (i = 1; i <= n; i++) print "deb " order[i] " " components[order[i]] }'
-}
-
 step "the $SUITE system for autopkgtest and nspawn"
-mkdir -p "$cache"
-tarball=$cache/$SUITE-minbase.tar
-recipe="$SUITE minbase $IMAGE_PACKAGES"
-if [ -f "$tarball" ] && [ "$(cat "$tarball.recipe" 2>/dev/null)" = "$recipe" ] &&
-  [ -n "$(find "$tarball" -mmin -1440)" ]; then
-  echo "reusing $tarball ($(( ($(date +%s) - $(stat -c %Y "$tarball")) / 60 )) minutes old)"
-else
-  if [ ! -e "$PAM_KEYINIT_RUN_DIR/apt-updated" ]; then
-    apt-get update -q
-    touch "$PAM_KEYINIT_RUN_DIR/apt-updated"
-  fi
-  debian_sources >"$work/sources.list"
-  if ! grep -q " $SUITE " "$work/sources.list"; then
-    echo "this machine's apt sources have no $SUITE archive to make the testbed from" >&2
-    exit 1
-  fi
-  cat "$work/sources.list"
-  mmdebstrap --quiet --variant=minbase --format=tar --include="$IMAGE_PACKAGES" \
-    "$SUITE" "$tarball.new" "$work/sources.list"
-  mv "$tarball.new" "$tarball"
-  echo "$recipe" >"$tarball.recipe"
+apt_update_once
+debian_sources "$SUITE" >"$work/sources.list"
+if ! grep -q " $SUITE " "$work/sources.list"; then
+  echo "this machine's apt sources have no $SUITE archive to make the testbed from" >&2
+  exit 1
 fi
+make_testbed() {  # make_testbed TARBALL
+  mmdebstrap --quiet --variant=minbase --format=tar --include="$IMAGE_PACKAGES" \
+    "$SUITE" "$1" "$work/sources.list"
+}
+tarball=$(cached_root_tarball "$SUITE-minbase" "$SUITE minbase $IMAGE_PACKAGES" make_testbed)
 step_done
 
 # --- 4. autopkgtest -----------------------------------------------------------
@@ -323,9 +329,4 @@ else
 fi
 step_done
 
-echo "== container tests took $((SECONDS - started)) s"
-if [ "${#failures[@]}" -ne 0 ]; then
-  printf 'failed: %s\n' "${failures[@]}" >&2
-  exit 1
-fi
-echo "container tests: all passed"
+finish

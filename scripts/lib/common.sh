@@ -1,3 +1,5 @@
+# shellcheck shell=bash disable=SC2034
+# SPDX-License-Identifier: BSD-3-Clause
 # Shared by scripts/ and tests/suites/: sourced, not run.
 
 # What building the module and running its meson tests needs on Debian 12.
@@ -13,10 +15,10 @@ if [ -z "${PAM_KEYINIT_RUN_DIR:-}" ]; then
   export PAM_KEYINIT_RUN_DIR
 fi
 
-# ensure_packages PACKAGE...: installs those that are missing, running
-# apt-get update at most once per top-level run.
+# ensure_packages PACKAGE...: installs those that are missing, with one line
+# for what it installs instead of apt's own listing (shown only on failure).
 ensure_packages() {
-  local missing=() package
+  local missing=() package log
   for package in "$@"; do
     if ! dpkg-query -W -f='${Status}\n' "$package" 2>/dev/null | grep -q '^install ok installed$'; then
       missing+=("$package")
@@ -27,11 +29,16 @@ ensure_packages() {
     echo "missing Debian packages: ${missing[*]} (run as root to install them)" >&2
     return 1
   fi
-  if [ ! -e "$PAM_KEYINIT_RUN_DIR/apt-updated" ]; then
-    apt-get update -q
-    touch "$PAM_KEYINIT_RUN_DIR/apt-updated"
+  apt_update_once || return 1
+  echo "installing Debian packages: ${missing[*]}"
+  log=$PAM_KEYINIT_RUN_DIR/apt-install.log
+  if ! DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q \
+    --no-install-recommends "${missing[@]}" >"$log" 2>&1; then
+    tail -n 40 "$log" >&2
+    echo "apt-get install failed" >&2
+    return 1
   fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+  echo "  done: $(grep -c '^Setting up ' "$log") packages set up, dependencies included"
 }
 
 # configure_build DIR [MESON OPTION...]: sets DIR up, or reconfigures it.
@@ -52,4 +59,86 @@ skip_unless_root() {
     echo "$1: skipped: needs root ($2)" >&2
     exit 77
   fi
+}
+
+# running_in_container: true inside systemd-nspawn, Docker, LXC or podman,
+# where the suites that start containers, virtual machines or user
+# namespaces of their own cannot run.
+running_in_container() {
+  if command -v systemd-detect-virt >/dev/null 2>&1; then
+    systemd-detect-virt --quiet --container
+    return
+  fi
+  [ -e /run/host/container-manager ] || [ -e /.dockerenv ] || [ -e /run/.containerenv ] ||
+    tr '\0' '\n' </proc/1/environ 2>/dev/null | grep -q '^container='
+}
+
+# skip_in_container WHO WHY: ends a suite as skipped (77) inside a container.
+skip_in_container() {
+  if running_in_container; then
+    echo "$1: skipped: runs inside a container, where $2"
+    exit 77
+  fi
+}
+
+# apt_update_once: apt-get update at most once per top-level run.
+apt_update_once() {
+  if [ ! -e "$PAM_KEYINIT_RUN_DIR/apt-updated" ]; then
+    echo "apt-get update"
+    apt-get -o DPkg::Lock::Timeout=600 update -qq || return 1
+    touch "$PAM_KEYINIT_RUN_DIR/apt-updated"
+  fi
+}
+
+# debian_sources SUITE: sources.list lines for SUITE (with its -updates and
+# -security parts where this machine has them) on the archive this machine
+# uses, read from its own apt configuration; nothing else is reached.
+debian_sources() {
+  # shellcheck disable=SC2016 # apt's own format fields
+  apt-get indextargets --format '$(REPO_URI) $(RELEASE) $(COMPONENT)' 'Created-By: Packages' |
+    awk -v suite="$1" '$2 == suite || $2 == suite "-updates" || $2 == suite "-security" {
+        key = $1 " " $2
+        if (!(key in components)) { order[++n] = key; components[key] = $3 }
+        else if (index(" " components[key] " ", " " $3 " ") == 0) components[key] = components[key] " " $3
+      }
+      END { for (i = 1; i <= n; i++) print "deb " order[i] " " components[order[i]] }'
+}
+
+# cached_root_tarball NAME RECIPE COMMAND...: prints the path of the cached
+# tarball NAME in $PAM_KEYINIT_TEST_CACHE, made by COMMAND (which gets the
+# path to write as its last argument) when it is missing, was made from
+# another RECIPE, or is older than a day.
+cached_root_tarball() {
+  local name=$1 recipe=$2 tarball
+  shift 2
+  mkdir -p "$PAM_KEYINIT_TEST_CACHE"
+  tarball=$PAM_KEYINIT_TEST_CACHE/$name.tar
+  if [ -f "$tarball" ] && [ "$(cat "$tarball.recipe" 2>/dev/null)" = "$recipe" ] &&
+    [ -n "$(find "$tarball" -mmin -1440)" ]; then
+    echo "reusing $tarball ($(( ($(date +%s) - $(stat -c %Y "$tarball")) / 60 )) minutes old)" >&2
+  else
+    rm -f "$tarball" "$tarball.recipe"
+    "$@" "$tarball.new" >&2 || { rm -f "$tarball.new"; return 1; }
+    mv "$tarball.new" "$tarball"
+    echo "$recipe" >"$tarball.recipe"
+  fi
+  echo "$tarball"
+}
+PAM_KEYINIT_TEST_CACHE=${PAM_KEYINIT_TEST_CACHE:-/var/cache/pam-keyinit-tests}
+
+# ensure_build_deps SOURCE-DIR: installs the Build-Depends of the Debian
+# source in SOURCE-DIR (build-essential among them), as a maintainer would.
+ensure_build_deps() {
+  local log=$PAM_KEYINIT_RUN_DIR/build-dep.log
+  ensure_packages dpkg-dev || return 1
+  (cd "$1" && dpkg-checkbuilddeps) >/dev/null 2>&1 && return 0
+  apt_update_once || return 1
+  echo "installing the Build-Depends of debian/control"
+  if ! DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 build-dep -y -q \
+    --no-install-recommends "$1" >"$log" 2>&1; then
+    tail -n 40 "$log" >&2
+    echo "apt-get build-dep failed" >&2
+    return 1
+  fi
+  echo "  done: $(grep -c '^Setting up ' "$log") packages set up"
 }
