@@ -97,6 +97,11 @@ done
 
 # --- helpers -----------------------------------------------------------------
 
+bench_started=$SECONDS
+progress() {  # progress MESSAGE: on stderr, so that stdout is only the tables
+  echo "benchmark: $* (at $((SECONDS - bench_started)) s)" >&2
+}
+
 median() {  # median NUMBER...: the middle value (the lower of the two middles)
   printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
 }
@@ -144,6 +149,7 @@ login() {  # login NAME: one pamtester login through that module's stack
 
 declare -A instructions object_cost
 for name in "${modules[@]}"; do
+  progress "callgrind: $callgrind_runs login(s) through the $name module"
   counts=()
   for ((run = 0; run < callgrind_runs; run++)); do
     wait_for_key_collector
@@ -178,6 +184,7 @@ instruction_ratio=$(ratio "${instructions[ours]}" "${instructions[stock]}")
 # --- one login as a process: wall time ----------------------------------------
 
 declare -A wall_times
+progress "wall time: $wall_runs logins through each module, in turn"
 for ((run = 0; run < wall_runs; run++)); do
   # Rotate the order, so that no module always runs first or last.
   for ((k = 0; k < 3; k++)); do
@@ -198,6 +205,7 @@ wall_ratio=$(ratio "${wall_median[ours]}" "${wall_median[stock]}")
 
 # --- in one process: sessions per CPU second ---------------------------------
 
+progress "in one process: Google Benchmark sessions for root and $user"
 bench_args=(--benchmark_min_time="$bench_min_time" --benchmark_format=csv)
 if [ "$bench_repetitions" -gt 1 ]; then
   bench_args+=(--benchmark_repetitions="$bench_repetitions" --benchmark_enable_random_interleaving=true
@@ -255,9 +263,6 @@ done
 
 # --- the tables -------------------------------------------------------------------
 
-met() {  # met CONDITION: "met" or "NOT met"
-  if awk "BEGIN { exit !($1) }"; then echo met; else echo "NOT met"; fi
-}
 ms() { awk -v us="$1" 'BEGIN { printf "%.2f ms", us / 1000 }'; }
 
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
@@ -266,17 +271,31 @@ echo "Machine: $(nproc) × $cpu, Linux $(uname -r), $os; $(date -u '+%Y-%m-%d %H
 echo "Stack: \`session required MODULE force revoke\`; normal user $user (uid $uid)."
 echo "Stock: $stock; ours: $ours; floor: a module that does nothing (bench/pam_bench_floor.cc)."
 echo
-echo "| measure | floor | stock | ours | ours/stock | goal |"
-echo "| --- | ---: | ---: | ---: | ---: | --- |"
-echo "| one pamtester login, instructions (callgrind, median of $callgrind_runs) | $(grouped "${instructions[floor]}") | $(grouped "${instructions[stock]}") | $(grouped "${instructions[ours]}") | $instruction_ratio | ≤ 1.05: $(met "$instruction_ratio <= 1.05") |"
-echo "| the module's own cost (minus the floor), instructions | 0 | $(grouped "$own_stock") | $(grouped "$own_ours") | $(ratio "$own_ours" "$own_stock") | |"
-echo "| one pamtester login, median wall time ($wall_runs runs each, in turn) | $(ms "${wall_median[floor]}") | $(ms "${wall_median[stock]}") | $(ms "${wall_median[ours]}") | $wall_ratio | ≤ 1.05: $(met "$wall_ratio <= 1.05") |"
+# What the module itself executes: its own object, and libkeyutils, which
+# only it brings. These counts do not move with the machine, the NSS setup
+# or ld.so's work, which is why tests/suites/50-benchmark.sh checks them.
+code_stock=${object_cost[stock,module]:-0}
+code_ours=$(( ${object_cost[ours,module]:-0} + ${object_cost[ours,libkeyutils]:-0} ))
+echo "Checked by tests/suites/50-benchmark.sh (repeatable on any machine):"
+echo
+echo "| measure | stock | ours | ours − stock |"
+echo "| --- | ---: | ---: | ---: |"
+echo "| one pamtester login, instructions in the module's own object (ours: + libkeyutils) | $(grouped "$code_stock") | $(grouped "$code_ours") | $(grouped $((code_ours - code_stock))) |"
+echo "| NEEDED | ${needed[stock]} | ${needed[ours]} | |"
+echo
+echo "Figures only, for this machine (whole logins depend on ld.so, libc and NSS, wall times on the load):"
+echo
+echo "| measure | floor | stock | ours | ours/stock |"
+echo "| --- | ---: | ---: | ---: | ---: |"
+echo "| one pamtester login, instructions (callgrind, median of $callgrind_runs) | $(grouped "${instructions[floor]}") | $(grouped "${instructions[stock]}") | $(grouped "${instructions[ours]}") | $instruction_ratio |"
+echo "| the module's whole cost (login minus the floor), instructions | 0 | $(grouped "$own_stock") | $(grouped "$own_ours") | $(ratio "$own_ours" "$own_stock") |"
+echo "| one pamtester login, median wall time ($wall_runs runs each, in turn) | $(ms "${wall_median[floor]}") | $(ms "${wall_median[stock]}") | $(ms "${wall_median[ours]}") | $wall_ratio |"
 for who in root "$user"; do
   bench_ratio=$(ratio "${per_second[ours/$who]}" "${per_second[stock/$who]}")
-  echo "| in one process, sessions per CPU second, $who | $(grouped "${per_second[floor/$who]}") | $(grouped "${per_second[stock/$who]}") | $(grouped "${per_second[ours/$who]}") | $bench_ratio | ≥ 1: $(met "$bench_ratio >= 1") |"
+  echo "| in one process, sessions per CPU second, $who | $(grouped "${per_second[floor/$who]}") | $(grouped "${per_second[stock/$who]}") | $(grouped "${per_second[ours/$who]}") | $bench_ratio |"
 done
 for who in root "$user"; do
-  echo "| in one process, minor page faults per session, $who | ${faults[floor/$who]} | ${faults[stock/$who]} | ${faults[ours/$who]} | | |"
+  echo "| in one process, minor page faults per session, $who | ${faults[floor/$who]} | ${faults[stock/$who]} | ${faults[ours/$who]} | |"
 done
 echo
 echo "Where one pamtester login's instructions go (callgrind, self cost by object):"
@@ -308,6 +327,8 @@ if [ -n "$results" ]; then
       done
     done
     echo "instruction_ratio=$instruction_ratio"
+    echo "module_code_instructions_stock=$code_stock"
+    echo "module_code_instructions_ours=$code_ours"
     echo "wall_ratio=$wall_ratio"
     for name in stock ours; do
       echo "stripped_size_$name=${stripped_size[$name]}"

@@ -44,7 +44,7 @@ if ! grep -q " $SUITE " "$work/sources.list"; then
   exit 1
 fi
 make_fresh_root() {  # make_fresh_root TARBALL
-  mmdebstrap --quiet --variant=apt --include=git,ca-certificates --format=tar \
+  mmdebstrap --variant=apt --include=git,ca-certificates --format=tar \
     "$SUITE" "$1" "$work/sources.list"
 }
 tarball=$(cached_root_tarball "fresh-$SUITE" "$SUITE apt git,ca-certificates" make_fresh_root)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Whole logins, one process each, through the built module:
 #  - 2,000 pamtester runs in a row (PAM_KEYINIT_PAMTESTER_RUNS to change it),
 #    each opening and closing a session with force and revoke: every one must
@@ -54,6 +55,7 @@ for ((i = 1; i <= runs; i++)); do
     charged=$(keys_charged)
     ((charged > peak)) && peak=$charged
   fi
+  ((i % 500 == 0)) && echo "   $i of $runs sessions, $failures failed (at $((SECONDS - loop_started)) s)"
 done
 loop_seconds=$((SECONDS - loop_started))
 echo "24-stress: $((runs - failures))/$runs pamtester sessions succeeded in $loop_seconds s; at most $peak of $max_keys keys charged to $user"
