@@ -63,7 +63,7 @@ cat >"$work/root/root/quick-start.sh" <<'QUICK'
 #!/bin/bash
 set -u
 cd /root/pam-keyinit
-used() { df --output=used -k / | tail -n 1; }
+used() { du -sxk / 2>/dev/null | cut -f1; }
 packages() { dpkg-query -W -f='${Package}\n' | wc -l; }
 for command in scripts/demo scripts/test; do
   echo "=== fresh machine: $command"
