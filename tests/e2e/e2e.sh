@@ -21,18 +21,27 @@ top=$PWD
 
 name=48-e2e
 skip_unless_root "$name" "systemd-nspawn, mmdebstrap"
-if [ "$(systemd-detect-virt --container 2>/dev/null || true)" != none ] &&
-  systemd-detect-virt --container --quiet 2>/dev/null; then
-  echo "$name: skipped: runs inside a container ($(systemd-detect-virt --container)), cannot boot one"
-  exit 77
-fi
+# Nested in a container, nspawn cannot start one (the probe after the
+# root tarball checks that too, for containers detect-virt does not name).
+container=$(systemd-detect-virt --container 2>/dev/null || true)
+case $container in
+  systemd-nspawn | lxc | lxc-libvirt | podman | rkt | proot | pouch)
+    echo "$name: skipped: runs inside a container ($container), cannot boot one"
+    exit 77
+    ;;
+esac
 ensure_packages mmdebstrap systemd-container dpkg-dev debhelper scdoc \
   meson pkg-config libpam0g-dev libkeyutils-dev g++ ninja-build >/dev/null
 
 cache=${PAM_KEYINIT_TEST_CACHE:-/var/cache/pam-keyinit-tests}
 work=$(mktemp -d -t pam-keyinit-e2e.XXXXXX)
 nspawn_pid=
+build_pid=
 cleanup() {
+  if [ -n "$build_pid" ] && kill -0 "$build_pid" 2>/dev/null; then
+    kill "$build_pid" 2>/dev/null || true
+    wait "$build_pid" 2>/dev/null || true
+  fi
   if [ -n "$nspawn_pid" ] && kill -0 "$nspawn_pid" 2>/dev/null; then
     kill "$nspawn_pid" 2>/dev/null || true
     wait "$nspawn_pid" 2>/dev/null || true
@@ -51,18 +60,29 @@ fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
 skip() { skipped=$((skipped + 1)); echo "skipped: $*"; }
 
 # --- the package and the system -------------------------------------------------
-say "building the package from a copy of the tree"
+# The package is built from a copy of the tree while the stock boot runs.
+say "building the package from a copy of the tree (in the background)"
 mkdir "$work/src"
 tar -C "$top" --exclude=./.git --exclude='./build*' --exclude='./obj-*' \
   --exclude=./debian/.debhelper --exclude=./debian/libpam-keyinit --exclude=./debian/tmp \
   -cf - . | tar -C "$work/src" -xf -
-if ! (cd "$work/src" && DEB_BUILD_OPTIONS=nocheck dpkg-buildpackage -us -uc -b) >"$work/build.log" 2>&1; then
-  tail -n 40 "$work/build.log"
-  echo "$name: FAIL: dpkg-buildpackage failed"
-  exit 1
-fi
-deb=$(ls "$work"/libpam-keyinit_*.deb)
-say "built $(basename "$deb")"
+(cd "$work/src" && DEB_BUILD_OPTIONS=nocheck exec dpkg-buildpackage -us -uc -b) >"$work/build.log" 2>&1 &
+build_pid=$!
+deb=
+wait_for_package() {
+  [ -n "$deb" ] && return 0
+  local status=0
+  say "waiting for the package build"
+  wait "$build_pid" || status=$?
+  build_pid=
+  if [ "$status" -ne 0 ]; then
+    tail -n 40 "$work/build.log"
+    echo "$name: FAIL: dpkg-buildpackage failed (exit $status)"
+    exit 1
+  fi
+  deb=$(ls "$work"/libpam-keyinit_*.deb)
+  say "built $(basename "$deb")"
+}
 
 say "the Debian 12 system (mmdebstrap, cached)"
 tarball=$(e2e_tarball "$cache" "$work") || { echo "$name: FAIL: cannot make the root tarball"; exit 1; }
@@ -74,6 +94,12 @@ boot() {  # boot MODE: one boot of a fresh root; fills seen["MODE CASE KEY"]
   rm -rf --one-file-system "$root"
   mkdir "$root"
   tar -C "$root" -xf "$tarball"
+  # Where nspawn cannot start a container (nested in one that detect-virt
+  # does not name, or without the privileges), the suite cannot run.
+  if ! probe=$(systemd-nspawn --quiet --register=no --keep-unit --pipe --directory="$root" -- /bin/true 2>&1); then
+    echo "$name: skipped: systemd-nspawn cannot start a container here${container:+ ($container)}: $(head -n 1 <<<"$probe")"
+    exit 77
+  fi
   mkdir -p "$root/root/e2e/conf"
   cp tests/e2e/inside.sh "$root/root/e2e/inside.sh"
   cp conf-examples/sudo conf-examples/cron "$root/root/e2e/conf/"
@@ -91,14 +117,15 @@ TimeoutStartSec=600
 EOF
   ln -s ../e2e.service "$root/etc/systemd/system/multi-user.target.wants/e2e.service"
   if [ "$mode" != stock ]; then
+    wait_for_package
     cp "$deb" "$root/root/libpam-keyinit.deb"
-    systemd-nspawn --quiet --register=no --pipe --directory="$root" -- \
+    systemd-nspawn --quiet --register=no --keep-unit --pipe --directory="$root" -- \
       dpkg -i /root/libpam-keyinit.deb >"$work/dpkg-$mode.log" 2>&1 ||
       { cat "$work/dpkg-$mode.log"; fail "$mode: dpkg -i of the package"; return; }
   fi
   [ "$mode" = blocked ] || filter=(--system-call-filter='keyctl add_key request_key')
   say "$mode: booting (systemd-nspawn -b${filter:+ ${filter[*]}})"
-  timeout 540 systemd-nspawn --quiet --register=no --boot --private-network --console=passive \
+  timeout 540 systemd-nspawn --quiet --register=no --keep-unit --boot --private-network --console=passive \
     --directory="$root" --machine="e2e-$mode" "${filter[@]}" >"$work/nspawn-$mode.log" 2>&1 &
   nspawn_pid=$!
   # Progress: the container's own report, as it is written.
@@ -115,7 +142,13 @@ EOF
     read -r _ case key value <<<"$line"
     seen["$mode $case $key"]=$value
   done < <(grep '^obs ' "$root/root/e2e/out.log")
-  cp "$root/root/e2e/out.log" "$work/out-$mode.log"
+  # PAM_KEYINIT_E2E_KEEP=DIR keeps each boot's report and journal there.
+  if [ -n "${PAM_KEYINIT_E2E_KEEP:-}" ]; then
+    mkdir -p "$PAM_KEYINIT_E2E_KEEP"
+    cp "$root/root/e2e/out.log" "$PAM_KEYINIT_E2E_KEEP/out-$mode.log"
+    cp "$work/nspawn-$mode.log" "$PAM_KEYINIT_E2E_KEEP/"
+    journalctl -D "$root/var/log/journal" -q -o short-precise >"$PAM_KEYINIT_E2E_KEEP/journal-$mode.log" 2>&1 || true
+  fi
   rm -rf --one-file-system "$root"
 }
 
@@ -166,7 +199,7 @@ describe() {  # what MODE's CASE session got, in words
   after=$(value "$1" "$2" after)
   case $owner in
     "$uid") echo -n "own $name" ;;
-    0) echo -n "root's $name" ;;
+    0) echo -n "the caller's (root's) $name" ;;
     *) echo -n "$(value "$1" "$2" desc)" ;;
   esac
   [ "$linked" = yes ] && echo -n ", _uid linked"
@@ -249,18 +282,23 @@ uid=$(value ours system uid)
 own_keyring ours stack-close revoked
 check_match ours stack-close atclose "^keyring;$uid;[0-9]+;[0-9a-f]+;_ses\$" \
   "a later module still reads the keyring at close_session"
-check_match stock stack-close atclose "Key has been revoked" \
-  "Linux-PAM's module revokes at the first close, before the later module runs"
+# Linux-PAM's module, observed: the same within one PAM handle.
+own_keyring stock stack-close revoked
+check_match stock stack-close atclose "^keyring;$uid;[0-9]+;[0-9a-f]+;_ses\$" \
+  "Linux-PAM's module too leaves the keyring to the last close"
 
-# The user manager's PAM session at stop.
+# Debian 12's login calls pam_open_session before pam_setcred, with -f and
+# with a password, and never calls pam_setcred(PAM_DELETE_CRED).
 for mode in ours stock; do
-  check_match "$mode" usermanager-stop calls 'close_session' \
-    "systemctl stop user@$uid.service runs close_session"
+  check "$mode" login-f order open_session,setcred,close_session "login -f: PAM calls, in order"
+  check "$mode" login-pw order authenticate,open_session,setcred,close_session "login: PAM calls, in order"
 done
 
-# The login order: setcred before open_session?
-login_order=$(value ours login-f order)
-echo "login -f: PAM calls in order (pam_warn): $login_order"
+# The user manager's PAM session when user@UID.service stops: reported, not
+# asserted (systemd kills its PAM helper process when the manager has gone).
+for mode in ours stock; do
+  echo "note: $mode: systemctl stop user@$uid.service: PAM calls of systemd-user seen: $(value "$mode" usermanager-stop calls | sed 's/^$/none/')"
+done
 
 # Blocked: every login succeeds with "required" lines, each logging one line.
 check_match blocked system keyctl 'Operation not permitted' "keyctl() fails with EPERM in the container"

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: BSD-3-Clause
+# shellcheck shell=bash
 # Sourced by tests/e2e/e2e.sh: the Debian 12 system the login programs run
 # in, made by mmdebstrap and cached as a tarball.
 

@@ -15,7 +15,7 @@ out=$e2e/out.log
 exec >>"$out" 2>&1
 started=$SECONDS
 user=alice
-password=e2e-pass-Word-1
+password='e2e-pass-Word-1'
 run=/run/e2e
 ssh_options=(-o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null
   -o LogLevel=ERROR -o ConnectTimeout=20)
@@ -39,7 +39,7 @@ cat >/usr/local/bin/e2e-probe <<'EOF'
 out=/run/e2e/$1.probe
 {
   echo "desc=$(keyctl rdescribe @s 2>&1 | head -n 1)"
-  echo "id=$(keyctl describe @s 2>/dev/null | sed -n 's/^ *\([0-9][0-9]*\):.*/\1/p')"
+  echo "id=$(keyctl id @s 2>/dev/null)"
   if keyctl show @s 2>/dev/null | grep -q "keyring: _uid\.$(id -u)\$"; then
     echo uidlinked=yes
   else
@@ -127,7 +127,7 @@ session_over() { touch "$run/$1.go"; lingering+=("$1"); }
 
 # --- the system -----------------------------------------------------------
 say "mode $mode, kernel $(uname -r), $(systemctl --version | head -n 1)"
-obs system keyctl "$(keyctl show @s 2>&1 | tail -n 1)"
+obs system keyctl "$(keyctl rdescribe @s 2>&1 | head -n 1)"
 diversion=$(dpkg-divert --list '*pam_keyinit.so' | head -n 1)
 say "diversion: ${diversion:-none}"
 obs system diverted "$([ -n "$diversion" ] && echo yes || echo no)"
@@ -198,11 +198,12 @@ chown -R "$user:$user" "/home/$user/.ssh"
 echo "* * * * * /usr/local/bin/e2e-probe cron" | crontab -u "$user" -
 systemctl restart cron
 systemctl is-active --quiet ssh || systemctl start ssh
-for _ in $(seq 100); do ss -ltn 2>/dev/null | grep -q ':22 ' && break; sleep 0.1; done
+for _ in $(seq 100); do (: </dev/tcp/127.0.0.1/22) 2>/dev/null && break; sleep 0.1; done
 as_user_ssh() { ssh "${ssh_options[@]}" -i "/home/$user/.ssh/id_ed25519" "$user@127.0.0.1" "$@"; }
 as_root_ssh() { ssh "${ssh_options[@]}" -i /root/.ssh/id_ed25519 root@127.0.0.1 "$@"; }
-# A root process whose session keyring is root's, started by systemd.
-as_root_unit() { systemd-run --quiet --wait --pipe --collect --service-type=exec "$@"; }
+# A root process whose session keyring is root's, started by systemd; what
+# it leaves behind is not killed when it ends (KillMode=process).
+as_root_unit() { systemd-run --quiet --wait --pipe --collect --service-type=exec -p KillMode=process "$@"; }
 module_lines setup sshd
 
 # --- the user manager, started through logind -------------------------------
@@ -225,6 +226,7 @@ report ssh
 module_lines ssh sshd
 
 say "ssh: two logins at once"
+# shellcheck disable=SC2016 # expanded by the remote shell
 wait_other='for _ in $(seq 200); do [ -e /run/e2e/$0.probe ] && exit 0; sleep 0.1; done'
 as_user_ssh "/usr/local/bin/e2e-session sshA; sh -c '$wait_other' sshB" &
 first=$!
@@ -286,6 +288,8 @@ obs login-pw status $?
 session_over login-pw
 report login-pw
 module_lines login-pw login
+grep 'pam_warn(login:' "$run/window.log" | grep -o 'function=\[pam_sm_[a-z_]*\]' |
+  sed 's/function=\[pam_sm_\(.*\)\]/\1/' | paste -sd, | sed 's/^/obs login-pw order /'
 
 # --- su -l, runuser -l, runuser -u, sudo -i -----------------------------------
 switch_command() {  # switch_command KIND CASE: the command line
