@@ -35,17 +35,19 @@ ensure_packages mmdebstrap systemd-container dpkg-dev debhelper scdoc \
 
 cache=${PAM_KEYINIT_TEST_CACHE:-/var/cache/pam-keyinit-tests}
 work=$(mktemp -d -t pam-keyinit-e2e.XXXXXX)
-nspawn_pid=
 build_pid=
+declare -A nspawn_pids=() tail_pids=()
 cleanup() {
+  local pid mode
   if [ -n "$build_pid" ] && kill -0 "$build_pid" 2>/dev/null; then
     kill "$build_pid" 2>/dev/null || true
     wait "$build_pid" 2>/dev/null || true
   fi
-  if [ -n "$nspawn_pid" ] && kill -0 "$nspawn_pid" 2>/dev/null; then
-    kill "$nspawn_pid" 2>/dev/null || true
-    wait "$nspawn_pid" 2>/dev/null || true
-  fi
+  for pid in "${nspawn_pids[@]}" "${tail_pids[@]}"; do
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  for mode in "${!nspawn_pids[@]}"; do remove_cgroups "e2e-$$-$mode"; done
   rm -rf --one-file-system "$work"
 }
 trap cleanup EXIT
@@ -89,20 +91,48 @@ tarball=$(e2e_tarball "$cache" "$work") || { echo "$name: FAIL: cannot make the 
 
 declare -A seen=()
 
-boot() {  # boot MODE: one boot of a fresh root; fills seen["MODE CASE KEY"]
-  local mode=$1 root=$work/root-$1 filter=() line status
+# Every container in a cgroup of its own. Where systemd runs this machine,
+# nspawn asks it for a scope; elsewhere (no systemd as PID 1) nspawn stays in
+# the cgroup it is started in and puts the container's under it, so each
+# boot is started from a cgroup made here, and two boots never share one.
+own_cgroup() {  # own_cgroup NAME: moves this (sub)shell into cgroup NAME
+  local hierarchy
+  [ -d /run/systemd/system ] && return 0
+  for hierarchy in /sys/fs/cgroup/systemd /sys/fs/cgroup/unified /sys/fs/cgroup; do
+    [ -e "$hierarchy/cgroup.procs" ] || continue
+    [ "$hierarchy" = /sys/fs/cgroup ] && [ "$(stat -fc %T /sys/fs/cgroup)" != cgroup2fs ] && continue
+    mkdir -p "$hierarchy/$1"
+    echo "$BASHPID" >"$hierarchy/$1/cgroup.procs"
+  done
+}
+remove_cgroups() {  # remove_cgroups NAME: once its processes are gone
+  local hierarchy
+  for hierarchy in /sys/fs/cgroup/systemd /sys/fs/cgroup/unified /sys/fs/cgroup; do
+    [ -d "$hierarchy/$1" ] || continue
+    find "$hierarchy/$1" -depth -type d -exec rmdir {} \; 2>/dev/null || true
+  done
+}
+nspawn_unit=(--keep-unit)
+[ -d /run/systemd/system ] && nspawn_unit=()
+
+prepare() {  # prepare MODE: a fresh root for one boot
+  local mode=$1 root=$work/root-$1 probe
   rm -rf --one-file-system "$root"
   mkdir "$root"
   tar -C "$root" -xf "$tarball"
   # Where nspawn cannot start a container (nested in one that detect-virt
   # does not name, or without the privileges), the suite cannot run.
-  if ! probe=$(systemd-nspawn --quiet --register=no --keep-unit --pipe --directory="$root" -- /bin/true 2>&1); then
+  if ! probe=$(own_cgroup "e2e-$$-probe" && systemd-nspawn --quiet --register=no "${nspawn_unit[@]}" --pipe \
+    --directory="$root" -- /bin/true 2>&1); then
     echo "$name: skipped: systemd-nspawn cannot start a container here${container:+ ($container)}: $(head -n 1 <<<"$probe")"
     exit 77
   fi
+  remove_cgroups "e2e-$$-probe"
   mkdir -p "$root/root/e2e/conf"
   cp tests/e2e/inside.sh "$root/root/e2e/inside.sh"
-  cp conf-examples/sudo conf-examples/cron "$root/root/e2e/conf/"
+  cp conf-examples/sudo conf-examples/cron conf-examples/gdm-password "$root/root/e2e/conf/"
+  # lightdm is started by the cases, once its user and configuration are there.
+  rm -f "$root/etc/systemd/system/display-manager.service"
   echo "$mode" >"$root/root/e2e/mode"
   : >"$root/root/e2e/out.log"
   cat >"$root/etc/systemd/system/e2e.service" <<'EOF'
@@ -119,21 +149,39 @@ EOF
   if [ "$mode" != stock ]; then
     wait_for_package
     cp "$deb" "$root/root/libpam-keyinit.deb"
-    systemd-nspawn --quiet --register=no --keep-unit --pipe --directory="$root" -- \
-      dpkg -i /root/libpam-keyinit.deb >"$work/dpkg-$mode.log" 2>&1 ||
-      { cat "$work/dpkg-$mode.log"; fail "$mode: dpkg -i of the package"; return; }
+    if ! (own_cgroup "e2e-$$-dpkg" && systemd-nspawn --quiet --register=no "${nspawn_unit[@]}" --pipe \
+      --directory="$root" -- dpkg -i /root/libpam-keyinit.deb) >"$work/dpkg-$mode.log" 2>&1; then
+      cat "$work/dpkg-$mode.log"
+      echo "$name: FAIL: $mode: dpkg -i of the package"
+      exit 1
+    fi
+    remove_cgroups "e2e-$$-dpkg"
   fi
+}
+
+start() {  # start MODE: boots MODE's root in the background
+  local mode=$1 root=$work/root-$1 filter=()
   [ "$mode" = blocked ] || filter=(--system-call-filter='keyctl add_key request_key')
   say "$mode: booting (systemd-nspawn -b${filter:+ ${filter[*]}})"
-  timeout 540 systemd-nspawn --quiet --register=no --keep-unit --boot --private-network --console=passive \
-    --directory="$root" --machine="e2e-$mode" "${filter[@]}" >"$work/nspawn-$mode.log" 2>&1 &
-  nspawn_pid=$!
+  (
+    own_cgroup "e2e-$$-$mode"
+    exec timeout 540 systemd-nspawn --quiet --register=no "${nspawn_unit[@]}" --boot --private-network \
+      --console=passive --directory="$root" --machine="e2e-$$-$mode" "${filter[@]}"
+  ) >"$work/nspawn-$mode.log" 2>&1 &
+  nspawn_pids[$mode]=$!
   # Progress: the container's own report, as it is written.
-  tail -n +1 -F --pid="$nspawn_pid" "$root/root/e2e/out.log" 2>/dev/null |
-    grep --line-buffered '^e2e: ' | sed -u "s/^e2e: /$mode: /" || true
-  status=0
-  wait "$nspawn_pid" || status=$?
-  nspawn_pid=
+  tail -n +1 -F --pid="${nspawn_pids[$mode]}" "$root/root/e2e/out.log" 2>/dev/null |
+    grep --line-buffered '^e2e: ' | sed -u "s/^e2e: /$mode: /" &
+  tail_pids[$mode]=$!
+}
+
+finish() {  # finish MODE: waits for MODE's boot; fills seen["MODE CASE KEY"]
+  local mode=$1 root=$work/root-$1 line status=0
+  wait "${nspawn_pids[$mode]}" || status=$?
+  unset "nspawn_pids[$mode]"
+  wait "${tail_pids[$mode]}" 2>/dev/null || true
+  unset "tail_pids[$mode]"
+  remove_cgroups "e2e-$$-$mode"
   if [ ! -e "$root/root/e2e/done" ]; then
     tail -n 30 "$work/nspawn-$mode.log"
     fail "$mode: the boot did not finish its cases (systemd-nspawn exit $status)"
@@ -150,6 +198,7 @@ EOF
     journalctl -D "$root/var/log/journal" -q -o short-precise >"$PAM_KEYINIT_E2E_KEEP/journal-$mode.log" 2>&1 || true
   fi
   rm -rf --one-file-system "$root"
+  say "$mode: finished"
 }
 
 # --- assertions -------------------------------------------------------------------
@@ -237,8 +286,16 @@ allowed_cases() {  # allowed_cases MODE: what both allowed boots must show
 }
 
 # --- the boots --------------------------------------------------------------------
-for mode in ${PAM_KEYINIT_E2E_MODES:-stock ours blocked}; do
-  boot "$mode"
+# The stock boot starts at once; the two with the package as soon as it is
+# built. The three run at the same time, each in its own cgroup.
+prepare stock
+start stock
+prepare ours
+start ours
+prepare blocked
+start blocked
+for mode in stock ours blocked; do
+  finish "$mode"
 done
 
 say "assertions"
@@ -332,7 +389,15 @@ else
 fi
 
 # --- display manager ------------------------------------------------------------
-skip "display manager: lightdm on Xvfb needs a greeter and an X session stack (lightdm depends on a GTK greeter) that this suite does not install"
+# lightdm, autologin on Xvfb: Debian's lightdm-autologin names no
+# pam_keyinit, so it gets the lines of conf-examples/gdm-password.
+for mode in ours stock; do
+  check "$mode" dm status 0 "lightdm autologin on Xvfb starts an X session"
+  own_keyring "$mode" dm revoked
+done
+check blocked dm status 0 "lightdm autologin on Xvfb starts an X session"
+check blocked dm log.lightdm-autologin 1 "one module line for the two lightdm-autologin lines"
+check blocked dm unavailable.lightdm-autologin 1 "kernel keyrings are unavailable"
 
 # --- summary ----------------------------------------------------------------------
 for mode in ours stock; do
@@ -344,6 +409,7 @@ for mode in ours stock; do
       result "$kind from root $via" "$mode" "$(describe "$mode" "$kind.$via")"
     done
   done
+  result "lightdm autologin" "$mode" "$(describe "$mode" dm)"
   result "user manager" "$mode" "$(describe "$mode" usermanager)"
   result "cron" "$mode" "$(describe "$mode" cron)"
 done

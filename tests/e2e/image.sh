@@ -4,7 +4,7 @@
 # in, made by mmdebstrap and cached as a tarball.
 
 E2E_SUITE=bookworm
-E2E_PACKAGES=systemd,systemd-sysv,dbus,dbus-user-session,libpam-systemd,openssh-server,openssh-client,login,util-linux,sudo,cron,keyutils,expect,procps
+E2E_PACKAGES=systemd,systemd-sysv,dbus,dbus-user-session,libpam-systemd,openssh-server,openssh-client,login,util-linux,sudo,cron,keyutils,expect,procps,lightdm,lightdm-autologin-greeter,xvfb
 E2E_RECIPE="$E2E_SUITE minbase $E2E_PACKAGES"
 
 # The archive this machine uses, from its own apt configuration.

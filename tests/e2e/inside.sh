@@ -150,11 +150,19 @@ use_keyinit() {  # use_keyinit SERVICE EXAMPLE
     case $line in
       '' | '#'*) continue ;;
       *pam_keyinit.so*)
-        if [ -n "$anchor" ] && grep -qxF "$anchor" "$file"; then
-          awk -v a="$anchor" -v l="$line" '{ print } $0 == a && !done { print l; done = 1 }' "$file" >"$file.new"
-        else
-          awk -v l="$line" '!done && /^session/ { print l; done = 1 } { print }' "$file" >"$file.new"
-        fi
+        # After the line it follows in the example (blanks aside), else at
+        # the top of its module type's stack.
+        awk -v a="$anchor" -v l="$line" '
+          function squeeze(text) { gsub(/[ \t]+/, " ", text); sub(/ $/, "", text); return text }
+          { lines[NR] = $0 }
+          END {
+            split(l, words, /[ \t]+/)
+            at = -1
+            for (i = 1; i <= NR && at < 0; i++) if (a != "" && squeeze(lines[i]) == squeeze(a)) at = i
+            for (i = 1; i <= NR && at < 0; i++) if (index(lines[i], words[1]) == 1) at = i - 1
+            if (at < 0) at = NR
+            for (i = 0; i <= NR; i++) { if (i > 0) print lines[i]; if (i == at) print l }
+          }' "$file" >"$file.new"
         mv "$file.new" "$file"
         say "PAM $service: Debian's file has no pam_keyinit line; added from conf-examples/$2: $(tr -s ' \t' ' ' <<<"$line")"
         anchor=$line
@@ -339,6 +347,50 @@ wait_for "$run/stack-close.atclose" 10
 obs stack-close atclose "$(head -n 1 "$run/stack-close.atclose" 2>/dev/null || echo missing)"
 module_lines stack-close sshd
 cp "$e2e/sshd.orig" /etc/pam.d/sshd
+
+# --- a display manager: lightdm, autologin on Xvfb ------------------------------
+if command -v lightdm >/dev/null && command -v Xvfb >/dev/null; then
+  say "display manager: lightdm autologin of $user on Xvfb"
+  use_keyinit lightdm-autologin gdm-password
+  [ "$mode" = blocked ] &&
+    sed -i -E 's/^([[:space:]]*[a-z]+[[:space:]]+)optional([[:space:]]+pam_keyinit\.so)/\1required\2/' \
+      /etc/pam.d/lightdm-autologin
+  # No VTs and no graphics device in the container: Xvfb, without the VT
+  # arguments, and no wait for a graphical seat.
+  cat >/usr/local/bin/e2e-xvfb <<'EOF'
+#!/bin/sh
+for arg; do
+  shift
+  case $arg in vt[0-9]* | -novtswitch) continue ;; esac
+  set -- "$@" "$arg"
+done
+exec Xvfb "$@"
+EOF
+  cat >/usr/local/bin/e2e-xsession <<'EOF'
+#!/bin/sh
+/usr/local/bin/e2e-session dm
+exec sleep 600
+EOF
+  chmod 755 /usr/local/bin/e2e-xvfb /usr/local/bin/e2e-xsession
+  mkdir -p /usr/share/xsessions /etc/lightdm/lightdm.conf.d
+  printf '[Desktop Entry]\nName=e2e\nExec=/usr/local/bin/e2e-xsession\nType=Application\n' \
+    >/usr/share/xsessions/e2e.desktop
+  # The autologin greeter reads the user and session from this file.
+  printf '[LightDM]\nlogind-check-graphical=false\n[Seat:*]\nxserver-command=/usr/local/bin/e2e-xvfb\nautologin-user=%s\nautologin-session=e2e\n' \
+    "$user" >/etc/lightdm/lightdm.conf.d/lightdm-autologin-greeter.conf
+  systemctl start lightdm
+  if wait_for "$run/dm.probe" 30; then
+    obs dm status 0
+  else
+    obs dm status "no session: $(journalctl -q -o cat -u lightdm | tail -n 1)"
+  fi
+  systemctl stop lightdm
+  session_over dm
+  report dm
+  module_lines dm lightdm-autologin
+else
+  obs dm status "not installed"
+fi
 
 # --- cron ----------------------------------------------------------------------
 say "cron: waiting for the per-minute job (at most 70 s)"
