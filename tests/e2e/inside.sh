@@ -366,10 +366,14 @@ for arg; do
 done
 exec Xvfb "$@"
 EOF
+  # The X session: probes, then ends when told to (lightdm then closes the
+  # PAM session, and logs the user in again: that one just waits).
   cat >/usr/local/bin/e2e-xsession <<'EOF'
 #!/bin/sh
+[ -e /run/e2e/dm.probe ] && exec sleep 600
 /usr/local/bin/e2e-session dm
-exec sleep 600
+i=0
+while [ ! -e /run/e2e/dm.logout ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
 EOF
   chmod 755 /usr/local/bin/e2e-xvfb /usr/local/bin/e2e-xsession
   mkdir -p /usr/share/xsessions /etc/lightdm/lightdm.conf.d
@@ -384,7 +388,7 @@ EOF
   else
     obs dm status "no session: $(journalctl -q -o cat -u lightdm | tail -n 1)"
   fi
-  systemctl stop lightdm
+  touch "$run/dm.logout"
   session_over dm
   report dm
   module_lines dm lightdm-autologin
@@ -415,6 +419,8 @@ for case in "${lingering[@]}"; do
     *) obs "$case" after "other:$after" ;;
   esac
 done
+
+systemctl stop lightdm 2>/dev/null
 
 # --- the user manager stops ------------------------------------------------------
 say "user manager: systemctl stop user@$uid.service"
