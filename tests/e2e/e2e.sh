@@ -2,9 +2,9 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Real login programs, end to end: a Debian 12 system booted with systemd
 # under systemd-nspawn, where a normal user logs in with ssh, login, su -l,
-# runuser, sudo -i, the systemd user manager and cron (tests/e2e/inside.sh
-# drives them in the container and reports what each session got). Three
-# boots of the same system:
+# runuser, sudo -i, lightdm (autologin on Xvfb), the systemd user manager
+# and cron (tests/e2e/inside.sh drives them in the container and reports
+# what each session got). Three boots of the same system, at the same time:
 #   stock    keyctl() allowed, Linux-PAM's pam_keyinit (libpam-modules);
 #   ours     keyctl() allowed, this module installed from a package built
 #            from the tree (its preinst diverts the stock module);
@@ -51,6 +51,7 @@ cleanup() {
   rm -rf --one-file-system "$work"
 }
 trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
 
 started=$SECONDS
 passed=0
