@@ -118,7 +118,7 @@ prepare() {  # prepare MODE: a fresh root for one boot
   mkdir "$root"
   tar -C "$root" -xf "$tarball"
   # Where nspawn cannot start a container (nested in one that leaves no mark,
-  # does not name, or without the privileges), the suite cannot run.
+  # or without the privileges), the suite cannot run.
   if ! probe=$(own_cgroup "e2e-$$-probe" && systemd-nspawn --quiet --register=no "${nspawn_unit[@]}" --pipe \
     --directory="$root" -- /bin/true 2>&1); then
     echo "$name: skipped: systemd-nspawn cannot start a container here: $(head -n 1 <<<"$probe")"
