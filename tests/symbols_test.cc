@@ -1,14 +1,21 @@
 // The built module, as a host program sees it: what it exports and what it
-// drags into the process (STYLE.md practices 7 and 8).
+// drags into the process.
 #include <dlfcn.h>
 #include <elf.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <bit>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <set>
+#include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace {
@@ -23,53 +30,175 @@ struct DynamicInfo {
     bool text_relocations = false;
 };
 
-template <typename T>
-const T* at(const std::vector<char>& file, size_t offset, size_t count = 1) {
-    if (offset > file.size() || count * sizeof(T) > file.size() - offset) {
-        throw std::runtime_error("truncated ELF file");
-    }
-    return reinterpret_cast<const T*>(file.data() + offset);
-}
+// The module as the target's loader reads it: ELF of either class (32 or 64
+// bits) and either byte order, whatever the machine running this test is
+// (a cross-built module is checked under an emulator or on the build host).
+struct Elf32 {
+    using Ehdr = Elf32_Ehdr;
+    using Shdr = Elf32_Shdr;
+    using Sym = Elf32_Sym;
+    using Dyn = Elf32_Dyn;
+};
+struct Elf64 {
+    using Ehdr = Elf64_Ehdr;
+    using Shdr = Elf64_Shdr;
+    using Sym = Elf64_Sym;
+    using Dyn = Elf64_Dyn;
+};
 
-DynamicInfo read_dynamic(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    const std::vector<char> file{std::istreambuf_iterator<char>(in), {}};
-    const auto* header = at<Elf64_Ehdr>(file, 0);
-    if (std::string(reinterpret_cast<const char*>(header->e_ident), 4) != ELFMAG ||
-        header->e_ident[EI_CLASS] != ELFCLASS64) {
-        throw std::runtime_error("not a 64-bit ELF file");
+class ElfFile {
+public:
+    explicit ElfFile(const std::string& path) {
+        std::ifstream in(path, std::ios::binary);
+        if (!in) {
+            throw std::runtime_error("cannot open " + path);
+        }
+        bytes_.assign(std::istreambuf_iterator<char>(in), {});
+        unsigned char ident[EI_NIDENT];
+        copy_out(ident, 0, sizeof ident);
+        if (std::memcmp(ident, ELFMAG, SELFMAG) != 0) {
+            throw std::runtime_error(path + ": not an ELF file");
+        }
+        if (ident[EI_CLASS] != ELFCLASS32 && ident[EI_CLASS] != ELFCLASS64) {
+            throw std::runtime_error(path + ": unknown ELF class");
+        }
+        if (ident[EI_DATA] != ELFDATA2LSB && ident[EI_DATA] != ELFDATA2MSB) {
+            throw std::runtime_error(path + ": unknown ELF byte order");
+        }
+        class_ = ident[EI_CLASS];
+        const bool little = ident[EI_DATA] == ELFDATA2LSB;
+        swap_ = little != (std::endian::native == std::endian::little);
     }
-    const auto* sections = at<Elf64_Shdr>(file, header->e_shoff, header->e_shnum);
+
+    bool is_64_bit() const { return class_ == ELFCLASS64; }
+
+    // A copy of the structure at offset (the file gives no alignment).
+    template <typename T>
+    T read(std::uint64_t offset, std::uint64_t index = 0) const {
+        T value;
+        copy_out(&value, checked_add(offset, checked_multiply(index, sizeof(T))), sizeof(T));
+        return value;
+    }
+
+    // An integer field of a structure read from the file, in host order.
+    template <typename T>
+    T host(T field) const {
+        static_assert(std::is_integral_v<T>);
+        if (!swap_) {
+            return field;
+        }
+        using Unsigned = std::make_unsigned_t<T>;
+        auto value = static_cast<Unsigned>(field);
+        Unsigned result = 0;
+        for (std::size_t i = 0; i < sizeof(Unsigned); ++i) {
+            result = static_cast<Unsigned>((result << 8U) | (value & 0xFFU));
+            value = static_cast<Unsigned>(value >> 8U);
+        }
+        return static_cast<T>(result);
+    }
+
+    // The NUL-terminated string at offset within a string table section.
+    std::string string_at(std::uint64_t table_offset, std::uint64_t table_size, std::uint64_t offset) const {
+        if (offset >= table_size) {
+            throw std::runtime_error("string offset outside its table");
+        }
+        const std::size_t start = to_size(checked_add(table_offset, offset));
+        const std::size_t end = to_size(checked_add(table_offset, table_size));
+        if (end > bytes_.size()) {
+            throw std::runtime_error("truncated ELF file");
+        }
+        const auto* first = bytes_.data() + start;
+        const auto* last = bytes_.data() + end;
+        const auto* nul = std::find(first, last, '\0');
+        if (nul == last) {
+            throw std::runtime_error("string without its NUL");
+        }
+        return std::string(first, nul);
+    }
+
+private:
+    static std::size_t to_size(std::uint64_t value) {
+        if (value > std::numeric_limits<std::size_t>::max()) {
+            throw std::runtime_error("ELF offset beyond this machine's address space");
+        }
+        return static_cast<std::size_t>(value);
+    }
+    static std::uint64_t checked_add(std::uint64_t a, std::uint64_t b) {
+        if (a > std::numeric_limits<std::uint64_t>::max() - b) {
+            throw std::runtime_error("ELF offset overflows");
+        }
+        return a + b;
+    }
+    static std::uint64_t checked_multiply(std::uint64_t a, std::uint64_t b) {
+        if (b != 0 && a > std::numeric_limits<std::uint64_t>::max() / b) {
+            throw std::runtime_error("ELF offset overflows");
+        }
+        return a * b;
+    }
+    void copy_out(void* to, std::uint64_t offset, std::size_t size) const {
+        if (offset > bytes_.size() || size > bytes_.size() - to_size(offset)) {
+            throw std::runtime_error("truncated ELF file");
+        }
+        std::memcpy(to, bytes_.data() + to_size(offset), size);
+    }
+
+    std::vector<char> bytes_;
+    unsigned char class_ = ELFCLASSNONE;
+    bool swap_ = false;
+};
+
+template <typename Elf>
+DynamicInfo read_dynamic(const ElfFile& file) {
+    const auto header = file.read<typename Elf::Ehdr>(0);
+    const std::uint64_t section_offset = file.host(header.e_shoff);
+    const std::uint16_t section_count = file.host(header.e_shnum);
+    if (file.host(header.e_shentsize) != sizeof(typename Elf::Shdr)) {
+        throw std::runtime_error("unexpected ELF section header size");
+    }
     DynamicInfo info;
-    for (size_t i = 0; i < header->e_shnum; ++i) {
-        const Elf64_Shdr& section = sections[i];
-        const Elf64_Shdr& strings = sections[section.sh_link];
-        const char* names = at<char>(file, strings.sh_offset, strings.sh_size);
-        if (section.sh_type == SHT_DYNSYM) {
-            const size_t count = section.sh_size / sizeof(Elf64_Sym);
-            const auto* symbols = at<Elf64_Sym>(file, section.sh_offset, count);
-            for (size_t s = 0; s < count; ++s) {
-                const Elf64_Sym& symbol = symbols[s];
+    for (std::uint16_t i = 0; i < section_count; ++i) {
+        const auto section = file.read<typename Elf::Shdr>(section_offset, i);
+        const std::uint32_t type = file.host(section.sh_type);
+        if (type != SHT_DYNSYM && type != SHT_DYNAMIC) {
+            continue;
+        }
+        const std::uint32_t link = file.host(section.sh_link);
+        if (link >= section_count) {
+            throw std::runtime_error("ELF section links a section that is not there");
+        }
+        const auto strings = file.read<typename Elf::Shdr>(section_offset, link);
+        const std::uint64_t names_offset = file.host(strings.sh_offset);
+        const std::uint64_t names_size = file.host(strings.sh_size);
+        const auto name = [&](std::uint64_t offset) { return file.string_at(names_offset, names_size, offset); };
+        const std::uint64_t offset = file.host(section.sh_offset);
+        const std::uint64_t size = file.host(section.sh_size);
+        if (type == SHT_DYNSYM) {
+            for (std::uint64_t s = 0; s < size / sizeof(typename Elf::Sym); ++s) {
+                const auto symbol = file.read<typename Elf::Sym>(offset, s);
                 const int binding = ELF64_ST_BIND(symbol.st_info);
-                if (symbol.st_shndx != SHN_UNDEF && (binding == STB_GLOBAL || binding == STB_WEAK) &&
-                    ELF64_ST_VISIBILITY(symbol.st_other) == STV_DEFAULT && symbol.st_name != 0) {
-                    info.exported.insert(names + symbol.st_name);
+                if (file.host(symbol.st_shndx) != SHN_UNDEF && (binding == STB_GLOBAL || binding == STB_WEAK) &&
+                    ELF64_ST_VISIBILITY(symbol.st_other) == STV_DEFAULT && file.host(symbol.st_name) != 0) {
+                    info.exported.insert(name(file.host(symbol.st_name)));
                 }
             }
-        } else if (section.sh_type == SHT_DYNAMIC) {
-            const size_t count = section.sh_size / sizeof(Elf64_Dyn);
-            const auto* entries = at<Elf64_Dyn>(file, section.sh_offset, count);
-            for (size_t e = 0; e < count && entries[e].d_tag != DT_NULL; ++e) {
-                switch (entries[e].d_tag) {
-                    case DT_NEEDED: info.needed.emplace_back(names + entries[e].d_un.d_val); break;
+        } else {
+            for (std::uint64_t e = 0; e < size / sizeof(typename Elf::Dyn); ++e) {
+                const auto entry = file.read<typename Elf::Dyn>(offset, e);
+                const std::int64_t tag = file.host(entry.d_tag);
+                const std::uint64_t value = file.host(entry.d_un.d_val);
+                if (tag == DT_NULL) {
+                    break;
+                }
+                switch (tag) {
+                    case DT_NEEDED: info.needed.push_back(name(value)); break;
                     case DT_BIND_NOW: info.bind_now = true; break;
                     case DT_FLAGS:
-                        info.bind_now |= (entries[e].d_un.d_val & DF_BIND_NOW) != 0;
-                        info.text_relocations |= (entries[e].d_un.d_val & DF_TEXTREL) != 0;
+                        info.bind_now |= (value & DF_BIND_NOW) != 0;
+                        info.text_relocations |= (value & DF_TEXTREL) != 0;
                         break;
                     case DT_FLAGS_1:
-                        info.bind_now |= (entries[e].d_un.d_val & DF_1_NOW) != 0;
-                        info.no_delete |= (entries[e].d_un.d_val & DF_1_NODELETE) != 0;
+                        info.bind_now |= (value & DF_1_NOW) != 0;
+                        info.no_delete |= (value & DF_1_NODELETE) != 0;
                         break;
                     case DT_TEXTREL: info.text_relocations = true; break;
                     default: break;
@@ -78,6 +207,11 @@ DynamicInfo read_dynamic(const std::string& path) {
         }
     }
     return info;
+}
+
+DynamicInfo read_dynamic(const std::string& path) {
+    const ElfFile file(path);
+    return file.is_64_bit() ? read_dynamic<Elf64>(file) : read_dynamic<Elf32>(file);
 }
 
 const std::set<std::string> entry_points = {"pam_sm_authenticate", "pam_sm_close_session",
