@@ -25,6 +25,10 @@ echo 1 >/proc/sys/kernel/printk
 result() {  # result pass|fail|skip CASE [DETAIL]
   echo "ARCH-RESULT $1 $2${3:+: $3}"
 }
+problems=""
+problem() {  # problem TEXT: one more thing wrong in the current case
+  problems="$problems; $*"
+}
 
 echo "ARCH-KERNEL $(uname -r) $(uname -m)"
 
@@ -62,13 +66,40 @@ syslog_since_case() {
   tail -n +"$((log_lines + 1))" /tmp/syslog
 }
 
+# ours_debug_lines: the module's debug lines against what the kernel says:
+# the keyring joined, its owner and the user keyring linked are those the
+# probe saw (not merely those the module meant to make), and the keyring
+# found at open could be described.
+ours_debug_lines() {
+  joined=$(echo "$log" | grep -o "joined new session keyring $serial (\"_ses\", owned by uid [0-9]*) and linked the user keyring [0-9-]* (\"_uid\.[0-9]*\") into it")
+  if [ -z "$joined" ]; then
+    problem "no debug line about joining session keyring $serial; the module logged: $(echo "$log" | grep -o 'pam_keyinit.*' | tr '\n' ' ')"
+  else
+    logged_uid=$(echo "$joined" | sed 's/.*owned by uid \([0-9]*\)).*/\1/')
+    logged_keyring=$(echo "$joined" | sed 's/.*user keyring \([0-9-]*\) .*/\1/')
+    logged_name=$(echo "$joined" | sed 's/.*("\(_uid\.[0-9]*\)").*/\1/')
+    # The kernel prints the owner as a signed number.
+    logged_signed=$(awk -v u="$logged_uid" 'BEGIN { printf "%d", (u > 2147483647 ? u - 4294967296 : u) }')
+    kernel_owner=$(echo "$session" | cut -d';' -f2)
+    kernel_name=${link##*;}
+    [ "$logged_signed" = "$kernel_owner" ] ||
+      problem "the debug line says session keyring $serial is owned by uid $logged_uid; the kernel says $kernel_owner"
+    if [ "$logged_keyring" != "$link_serial" ] || [ "$logged_name" != "$kernel_name" ]; then
+      problem "the debug line says user keyring $logged_keyring ($logged_name) was linked; the session keyring links $link_serial ($kernel_name)"
+    fi
+  fi
+  echo "$log" | grep -qF "revoked session keyring $serial" || problem "no debug line for revoking $serial"
+  if echo "$log" | grep -q 'open_session: session keyring [0-9]* cannot be described'; then
+    problem "the module could not read the description of the keyring it found: $(echo "$log" | grep -o 'session keyring [0-9]* cannot be described')"
+  fi
+}
+
 # session MODULE USER UID GID KERNEL-UID KERNEL-GID: KERNEL-UID and -GID are
 # UID and GID as the kernel prints them in a key's description: signed.
 session() {
   module=$1 user=$2 uid=$3 gid=$4 kuid=$5 kgid=$6
   name="session $module uid $uid gid $gid"
   problems=""
-  problem() { problems="$problems; $*"; }
   rm -f /tmp/probe.*
   log_lines=$(wc -l </tmp/syslog)
   before=$(keyctl id @s 2>/dev/null)
@@ -102,10 +133,7 @@ session() {
       *) problem "the session keyring links \"$link\", not _uid.$uid owned by uid $uid" ;;
     esac
     if [ "$module" = ours ]; then
-      expected="joined new session keyring $serial (\"_ses\", owned by uid $uid) and linked the user keyring $link_serial (\"_uid.$uid\") into it"
-      echo "$log" | grep -qF "$expected" ||
-        problem "no debug line naming what the kernel did: \"$expected\"; the module logged: $(echo "$log" | grep -o 'pam_keyinit.*' | tr '\n' ' ')"
-      echo "$log" | grep -qF "revoked session keyring $serial" || problem "no debug line for revoking $serial"
+      ours_debug_lines
     fi
   fi
   if [ ! -f "$close" ]; then
