@@ -68,8 +68,7 @@ syslog_since_case() {
 
 # ours_debug_lines: the module's debug lines against what the kernel says:
 # the keyring joined, its owner and the user keyring linked are those the
-# probe saw (not merely those the module meant to make), and the keyring
-# found at open could be described.
+# probe saw (not merely those the module meant to make).
 ours_debug_lines() {
   joined=$(echo "$log" | grep -o "joined new session keyring $serial (\"_ses\", owned by uid [0-9]*) and linked the user keyring [0-9-]* (\"_uid\.[0-9]*\") into it")
   if [ -z "$joined" ]; then
@@ -89,9 +88,17 @@ ours_debug_lines() {
     fi
   fi
   echo "$log" | grep -qF "revoked session keyring $serial" || problem "no debug line for revoking $serial"
-  if echo "$log" | grep -q 'open_session: session keyring [0-9]* cannot be described'; then
-    problem "the module could not read the description of the keyring it found: $(echo "$log" | grep -o 'session keyring [0-9]* cannot be described')"
-  fi
+}
+
+# described UID: the module read the description of the keyring the session
+# started with (the user's user-session keyring, which the kernel describes
+# with the UID as a signed number).
+described() {
+  found=$(echo "$log" | grep -o 'open_session: session keyring [0-9]* \(cannot be described\|is ".*", owned by uid [0-9]*\)' | head -n 1)
+  case $found in
+    *"owned by uid $1") result pass "ours describes the keyring found, uid $1" "$found" ;;
+    *) result fail "ours describes the keyring found, uid $1" "the module logged \"${found:-nothing about it}\"" ;;
+  esac
 }
 
 # session MODULE USER UID GID KERNEL-UID KERNEL-GID: KERNEL-UID and -GID are
@@ -148,6 +155,8 @@ session() {
   else
     result fail "$name" "${problems#; }"
   fi
+  [ "$module" = ours ] && described "$uid"
+  return 0
 }
 
 while read -r user uid gid kuid kgid; do
