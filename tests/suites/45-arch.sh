@@ -205,7 +205,7 @@ for arch in "${CROSS_ARCHES[@]}"; do
   [ "$arch" = i386 ] && targets+=(stack-tests tests/pam.d/other)
   if run_with_progress "build-$arch" in_root /w/src/tests/arch/cross-build.sh "$arch" /w/src "/w/build-$arch" \
     "${targets[@]}"; then
-    pass "$arch: module and tests build with -Dwerror=true ($(grep -c . "$work/build-$arch.log" || true) lines of compiler output)"
+    pass "$arch: module and tests build with -Dwerror=true"
     built+=("$arch")
   else
     fail "$arch: the cross-build failed"
