@@ -19,7 +19,26 @@ cd "$(dirname "$0")/../.."
 top=$PWD
 NAME=45-arch
 
+# common.sh makes a run folder when no top-level run gave one: then ours.
+own_run_dir=${PAM_KEYINIT_RUN_DIR:-yes}
 . scripts/lib/common.sh
+[ "$own_run_dir" = yes ] && own_run_dir=$PAM_KEYINIT_RUN_DIR || own_run_dir=
+
+work=
+making_root=
+qemu_pids=()
+# shellcheck disable=SC2317 # run by the trap
+cleanup() {
+  local pid
+  for pid in "${qemu_pids[@]}"; do
+    kill "$pid" 2>/dev/null || true
+  done
+  [ -z "$work" ] || rm -rf --one-file-system "$work"
+  [ -z "$own_run_dir" ] || rm -rf --one-file-system "$own_run_dir"
+  # A root this run left half made is made again next time.
+  [ -z "$making_root" ] || rm -rf --one-file-system "$making_root"
+}
+trap cleanup EXIT
 
 skip_suite() {
   echo "$NAME: skipped: $*"
@@ -45,19 +64,7 @@ mkdir -p "$cache"
 root=$cache/arch-root
 builds=$cache/arch-build
 work=$(mktemp -d -t pam-keyinit-arch.XXXXXX)
-qemu_pids=()
 
-# shellcheck disable=SC2317 # run by the trap
-cleanup() {
-  local pid
-  for pid in "${qemu_pids[@]}"; do
-    kill "$pid" 2>/dev/null || true
-  done
-  rm -rf --one-file-system "$work"
-  # A root left half made is made again next time.
-  rm -rf --one-file-system "$root.new"
-}
-trap cleanup EXIT
 
 # One run at a time uses the cached root and builds.
 exec {lock}>"$cache/arch.lock"
@@ -140,11 +147,12 @@ if [ -f "$root/kernels/versions" ] && [ "$(cat "$root.recipe" 2>/dev/null)" = "$
   [ -n "$(find "$root.recipe" -mtime -7)" ]; then
   echo "reusing $root (made $(( ($(date +%s) - $(stat -c %Y "$root.recipe")) / 3600 )) hours ago)"
 else
-  rm -rf --one-file-system "$root" "$root.recipe" "$builds"
+  rm -rf --one-file-system "$root" "$root.new" "$root.recipe" "$builds"
   apt_update_once
   cross_root_sources >"$work/sources.list"
   grep -q " $SUITE " "$work/sources.list" ||
     { fail "this machine's apt sources have no $SUITE archive to make the root from"; finish; }
+  making_root=$root.new
   arch_list=amd64
   for arch in "${CROSS_ARCHES[@]}"; do arch_list+=",$arch"; done
   package_list=$(IFS=,; echo "${packages[*]}")
@@ -160,6 +168,7 @@ else
   fi
   cat "$root.new/kernels/versions"
   mv "$root.new" "$root"
+  making_root=
   echo "$recipe" >"$root.recipe"
 fi
 
