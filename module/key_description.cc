@@ -1,6 +1,7 @@
 #include "pam_keyinit/key_description.h"
 
 #include <charconv>
+#include <cstdint>
 #include <limits>
 
 namespace pam_keyinit {
@@ -19,9 +20,9 @@ std::optional<std::string_view> next_field(std::string_view& rest) noexcept {
 
 template <typename Number>
 std::optional<Number> parse_number(std::string_view text, int base) noexcept {
-    // The kernel prints IDs in decimal and permissions in hex; reject signs,
-    // blanks and trailing junk that from_chars alone would let through.
-    if (text.empty()) {
+    // Plain digits only: reject signs, blanks and trailing junk that
+    // from_chars alone would let through.
+    if (text.empty() || text.front() == '-') {
         return std::nullopt;
     }
     std::uint64_t value = 0;
@@ -31,6 +32,24 @@ std::optional<Number> parse_number(std::string_view text, int base) noexcept {
         return std::nullopt;
     }
     return static_cast<Number>(value);
+}
+
+// The kernel prints a key's UID and GID with "%d": an ID of 2^31 or more
+// (UID 4000000000, say) comes out negative, as -294967296. Both forms are
+// read as the 32-bit ID they stand for.
+template <typename Id>
+std::optional<Id> parse_id(std::string_view text) noexcept {
+    static_assert(sizeof(Id) == sizeof(std::uint32_t));
+    if (!text.starts_with('-')) {
+        return parse_number<Id>(text, 10);
+    }
+    text.remove_prefix(1);
+    const auto magnitude = parse_number<std::uint32_t>(text, 10);
+    constexpr std::uint32_t most_negative = std::uint32_t{1} << 31;
+    if (!magnitude || *magnitude == 0 || *magnitude > most_negative) {
+        return std::nullopt;
+    }
+    return static_cast<Id>(std::uint32_t{0} - *magnitude);
 }
 
 }  // namespace
@@ -48,8 +67,8 @@ std::optional<KeyDescription> parse_key_description(std::string_view text) noexc
     if (!permissions || type->empty()) {
         return std::nullopt;
     }
-    const auto uid_value = parse_number<uid_t>(*uid, 10);
-    const auto gid_value = parse_number<gid_t>(*gid, 10);
+    const auto uid_value = parse_id<uid_t>(*uid);
+    const auto gid_value = parse_id<gid_t>(*gid);
     const auto permission_bits = parse_number<std::uint32_t>(*permissions, 16);
     if (!uid_value || !gid_value || !permission_bits) {
         return std::nullopt;

@@ -36,9 +36,24 @@ TEST(KeyDescription, AcceptsTheLargestIds) {
     EXPECT_EQ(parsed->name, "");
 }
 
+// What a real kernel prints for UID and GID 4000000000 (measured on
+// Debian 12's 6.1 kernels): keyctl_describe formats IDs with "%d".
+TEST(KeyDescription, ReadsIdsThatTheKernelPrintsAsNegative) {
+    const auto parsed = parse_key_description("keyring;-294967296;-294967296;3f030000;_ses");
+    ASSERT_TRUE(parsed);
+    EXPECT_EQ(parsed->uid, 4000000000u);
+    EXPECT_EQ(parsed->gid, 4000000000u);
+    const auto extremes = parse_key_description("keyring;-2147483648;-1;3f030000;_ses");
+    ASSERT_TRUE(extremes);
+    EXPECT_EQ(extremes->uid, 2147483648u);
+    EXPECT_EQ(extremes->gid, 4294967295u);
+}
+
 TEST(KeyDescription, RejectsMalformedText) {
     for (const char* text : {"", "keyring", "keyring;0;0;3f", ";0;0;3f030000;x",
-                             "keyring;-1;0;3f030000;x", "keyring;+1;0;3f030000;x",
+                             "keyring;-0;0;3f030000;x", "keyring;-2147483649;0;3f030000;x",
+                             "keyring;--1;0;3f030000;x", "keyring;-;0;3f030000;x",
+                             "keyring;0;0;-3f030000;x", "keyring;+1;0;3f030000;x",
                              "keyring; 1;0;3f030000;x", "keyring;1x;0;3f030000;x",
                              "keyring;4294967296;0;3f030000;x", "keyring;0;0;xyz;x",
                              "keyring;0;0;1ffffffff;x", "keyring;;0;3f030000;x"}) {
