@@ -15,6 +15,7 @@ struct Phase {
 inline constexpr Phase open_phase{"open_session", PAM_SESSION_ERR, true};
 inline constexpr Phase setcred_phase{"setcred", PAM_CRED_ERR, false};
 inline constexpr Phase close_phase{"close_session", PAM_SESSION_ERR, false};
+inline constexpr Phase authenticate_phase{"authenticate", PAM_AUTH_ERR, false};
 
 // Gives the calling thread a session keyring of the user's own (SPEC.md 4).
 int initialise(const System& system, pam_handle_t* pamh, Phase phase, int argc,

@@ -15,7 +15,7 @@
 #include <thread>
 
 #include "fault_stack.h"
-#include "stack.h"
+#include "stack_support.h"
 
 namespace pam_keyinit::test {
 namespace {

@@ -1,5 +1,5 @@
 // SPEC.md section 4 on the real kernel, ours and Linux-PAM's side by side.
-#include "stack.h"
+#include "stack_support.h"
 
 namespace pam_keyinit::test {
 namespace {

@@ -6,8 +6,8 @@
 #include <cerrno>
 #include <fstream>
 
-#include "seccomp.h"
-#include "stack.h"
+#include "seccomp_filters.h"
+#include "stack_support.h"
 
 namespace pam_keyinit::test {
 namespace {
@@ -145,7 +145,7 @@ TEST(Persistent, KernelWithoutPersistentKeyringsOnlyCostsAWarning) {
     PAM_KEYINIT_REQUIRE_ROOT();
     run_in_child([] {
         auto log = catch_syslog();
-        ASSERT_TRUE(fail_keyctl_operation(KEYCTL_GET_PERSISTENT, EOPNOTSUPP));
+        ASSERT_TRUE(fail_keyctl(KEYCTL_GET_PERSISTENT, std::nullopt, EOPNOTSUPP));
         PamTransaction pam(service(Module::ours, "persistent"), alice().name);
         ASSERT_EQ(pam.open_session(), PAM_SUCCESS) << to_string(log.take());
         expect_own_session(alice());

@@ -6,7 +6,7 @@
 #include <mutex>
 #include <thread>
 
-#include "stack.h"
+#include "stack_support.h"
 
 namespace pam_keyinit::test {
 namespace {

@@ -2,8 +2,8 @@
 // seccomp filter in the child makes every keyctl() fail as there.
 #include <cstring>
 
-#include "seccomp.h"
-#include "stack.h"
+#include "seccomp_filters.h"
+#include "stack_support.h"
 
 namespace pam_keyinit::test {
 namespace {

@@ -10,12 +10,10 @@
 namespace pam_keyinit::test::fault_table {
 namespace {
 
-// SPEC.md 7: a keyring call that runs out of memory is PAM_BUF_ERR at
-// LOG_CRIT, whatever step it was; the line still names the step.
+// A call that fails with ENOMEM is PAM_BUF_ERR at LOG_CRIT, whatever step
+// it was; the line still names the step (doc/design.md, "Failures").
 Expected out_of_memory_rule(Step step, int error, Expected expected) {
-    const bool keyring_call = step == Step::session_lookup || step == Step::user_session_lookup ||
-                              step == Step::join || step == Step::link || step == Step::revoke;
-    if (keyring_call && error == ENOMEM && expected.result == phase_error) {
+    if (!returns_pam_code(step) && error == ENOMEM && expected.result == phase_error) {
         expected.result = PAM_BUF_ERR;
         expected.priority = LOG_CRIT;
     }
@@ -28,20 +26,17 @@ Expected expected_open(const Table& table, Step step, int error) {
         case Step::get_data:
             return {phase_error, LOG_ERR, "cannot read this module's state", true, Keyring::unchanged};
         case Step::get_user:
-            // SPEC.md 7: the code of pam_get_user, logged as Linux-PAM does
-            // (libpam says why; the module only in debug).
+            // The code of pam_get_user, logged as Linux-PAM does (libpam
+            // says why; the module only in debug).
             return {error, std::nullopt, "", false, Keyring::unchanged};
         case Step::lookup_user:
             if (error == ENOENT) {
                 return {PAM_USER_UNKNOWN, LOG_NOTICE, texts.unknown_user, false, Keyring::unchanged};
             }
-            if (error == ENOMEM) {
-                return {PAM_BUF_ERR, LOG_CRIT, texts.lookup_out_of_memory, false, Keyring::unchanged};
-            }
             return {phase_error, LOG_ERR, texts.lookup_failed, true, Keyring::unchanged};
         case Step::getpwnam:
             if (error == ENOMEM) {
-                return {PAM_BUF_ERR, LOG_CRIT, texts.lookup_out_of_memory, false, Keyring::unchanged};
+                return {phase_error, LOG_ERR, texts.lookup_failed, true, Keyring::unchanged};
             }
             // The shipped lookup cannot tell an NSS failure from a missing
             // entry (pam_modutil_getpwnam() keeps only errno), so both are
@@ -91,7 +86,7 @@ Expected expected_open(const Table& table, Step step, int error) {
         case Step::revoke:
             break;
     }
-    ADD_FAILURE() << "no open expectation for " << table.step_name(step);
+    ADD_FAILURE() << "no open expectation for " << step_name(step);
     return {};
 }
 
@@ -107,7 +102,8 @@ Expected expected_close(const Table& table, Step step, int error) {
             return {phase_error, LOG_ERR, texts.switch_to_revoke, true, Keyring::not_revoked};
         case Step::revoke:
             if (error == EKEYREVOKED || error == ENOKEY) {
-                // Already revoked or gone counts as revoked (SPEC.md 5).
+                // Already revoked or gone counts as revoked (doc/design.md,
+                // "Closing").
                 return {PAM_SUCCESS, std::nullopt, "", false, Keyring::not_revoked};
             }
             return {phase_error, LOG_ERR, "cannot revoke session keyring", true,
@@ -119,7 +115,7 @@ Expected expected_close(const Table& table, Step step, int error) {
         default:
             break;
     }
-    ADD_FAILURE() << "no close expectation for " << table.step_name(step);
+    ADD_FAILURE() << "no close expectation for " << step_name(step);
     return {};
 }
 
@@ -216,7 +212,7 @@ std::vector<FaultCase> all_cases(const Table& table) {
 std::string case_name(const FaultCase& c) {
     const std::string phase = c.flow == Flow::open ? (c.via_setcred ? "establish" : "open")
                                                    : (c.via_setcred ? "delete" : "close");
-    return phase + "_" + c.table->step_name(c.step) + "_" + error_name(c.step, c.error);
+    return phase + "_" + step_name(c.step) + "_" + error_name(c.step, c.error);
 }
 
 std::ostream& operator<<(std::ostream& out, const FaultCase& c) {
@@ -225,6 +221,24 @@ std::ostream& operator<<(std::ostream& out, const FaultCase& c) {
 
 std::string error_text(Step step, int error) {
     return returns_pam_code(step) ? pam_strerror(nullptr, error) : strerrordesc_np(error);
+}
+
+void expect_loud_lines(const std::vector<LoudLine>& loud, const Expected& want, Step step,
+                       int error, const std::string& all_lines) {
+    if (!want.priority) {
+        EXPECT_TRUE(loud.empty()) << all_lines;
+        return;
+    }
+    ASSERT_EQ(loud.size(), 1u) << all_lines;
+    const LoudLine& line = loud[0];
+    EXPECT_EQ(line.priority, *want.priority) << line.text;
+    EXPECT_NE(line.text.find(want.step_text), std::string::npos)
+        << "want \"" << want.step_text << "\" in: " << line.text;
+    if (want.names_error) {
+        EXPECT_NE(line.text.find(error_text(step, error)), std::string::npos)
+            << "want \"" << error_text(step, error) << "\" in: " << line.text;
+    }
+    EXPECT_EQ(line.text.find('\n'), std::string::npos) << line.text;
 }
 
 }  // namespace pam_keyinit::test::fault_table

@@ -27,7 +27,7 @@ PamTransaction::PamTransaction(const std::string& service, const std::string& us
 
 PamTransaction::~PamTransaction() {
     if (handle_ != nullptr) {
-        pam_end(handle_, last_status_);
+        pam_end(handle_, PAM_SUCCESS);
     }
 }
 

@@ -1,4 +1,4 @@
-#include "syscall_faults.h"
+#include "seccomp_filters.h"
 
 #include <seccomp.h>
 #include <sys/syscall.h>
@@ -31,6 +31,10 @@ bool load(long number, const std::vector<scmp_arg_cmp>& conditions, int error) {
 }
 
 }  // namespace
+
+bool fail_every_keyctl(int error) {
+    return load(SYS_keyctl, {}, error);
+}
 
 bool fail_keyctl(int operation, std::optional<std::int32_t> first, int error) {
     std::vector<scmp_arg_cmp> conditions{

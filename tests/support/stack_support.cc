@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "stack.h"
+#include "stack_support.h"
 
 namespace pam_keyinit::test {
 namespace {
