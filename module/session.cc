@@ -134,7 +134,7 @@ void debug_session_keyring(Call& call, KeySerial session, const std::optional<Ke
     }
 }
 
-// Reads what rules 2 to 4 need; PAM_SUCCESS or the phase's error code.
+// Reads what rules 3 and 4 need; PAM_SUCCESS or the phase's error code.
 int observe(Call& call, KeySerial session, Observation* seen) {
     const long user_session = call.system.keyring_id(KEY_SPEC_USER_SESSION_KEYRING);
     if (user_session < 0) {

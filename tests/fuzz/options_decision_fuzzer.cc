@@ -129,7 +129,7 @@ void check_decision(const Observation& seen, uid_t target, const Options& option
     if (decision.verdict == Verdict::keep) {
         require(own || target == 0 || options.inherit, "a foreign keyring kept for a user");
     } else {
-        require(!own && target != 0 && !options.inherit, "a keyring replaced that rule 3 keeps");
+        require(!own && target != 0 && !options.inherit, "a keyring replaced that rule 4 keeps");
     }
 }
 

@@ -1,4 +1,5 @@
-// SPEC.md sections 3, 5, 6 and 7 on the real kernel.
+// The handle's life, credentials and failures on the real kernel
+// (doc/design.md, "Per-handle state", "Credentials", "Failures").
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>

@@ -1,4 +1,4 @@
-// Kernels and containers without usable keyrings (SPEC.md section 7): a
+// Kernels and containers without usable keyrings (doc/design.md, "Failures"): a
 // seccomp filter in the child makes every keyctl() fail as there.
 #include <cstring>
 
