@@ -10,6 +10,8 @@ struct OptionName {
     bool Options::*flag;
 };
 
+// A table: one entry a line.
+// clang-format off
 constexpr std::array option_names{
     OptionName{"debug", &Options::debug},
     OptionName{"force", &Options::force},
@@ -17,11 +19,12 @@ constexpr std::array option_names{
     OptionName{"inherit", &Options::inherit},
     OptionName{"persistent", &Options::persistent},
 };
+// clang-format on
 
 }  // namespace
 
-Options parse_options(int argc, const char* const* argv,
-                      UnknownOptionSink on_unknown, void* context) noexcept {
+Options parse_options(int argc, const char* const* argv, UnknownOptionSink on_unknown,
+                      void* context) noexcept {
     Options options;
     if (argv == nullptr) {
         return options;

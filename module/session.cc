@@ -122,7 +122,8 @@ std::optional<KeyDescription> describe(const System& system, KeySerial key,
     return parse_key_description(std::string_view(buffer.data(), static_cast<std::size_t>(length)));
 }
 
-void debug_session_keyring(Call& call, KeySerial session, const std::optional<KeyDescription>& seen) {
+void debug_session_keyring(Call& call, KeySerial session,
+                           const std::optional<KeyDescription>& seen) {
     if (!call.log.debugging()) {
         return;
     }
@@ -157,7 +158,8 @@ int replace_session_keyring(Call& call, const Target& target, HandleState& state
     const long joined = call.system.join_new_session_keyring();
     if (joined < 0) {
         return call.log.fail_errno(call.phase.error, joined,
-                                   "cannot join a new session keyring for user \"%s\"", target.name);
+                                   "cannot join a new session keyring for user \"%s\"",
+                                   target.name);
     }
     const auto made = static_cast<KeySerial>(joined);
     // From here on the thread has the new keyring whatever else fails (a join
@@ -168,22 +170,25 @@ int replace_session_keyring(Call& call, const Target& target, HandleState& state
 
     const long linked = call.system.link_key(KEY_SPEC_USER_KEYRING, made);
     if (linked < 0) {
-        return call.log.fail_errno(call.phase.error, linked,
-                                   "cannot link the user keyring of \"%s\" into new session keyring %d",
-                                   target.name, made);
+        return call.log.fail_errno(
+            call.phase.error, linked,
+            "cannot link the user keyring of \"%s\" into new session keyring %d", target.name,
+            made);
     }
     // Debugging makes no system call of its own: the calls, and so what a
     // failure of the n-th call does, are the same with and without debug.
-    call.log.debug("%s: joined new session keyring %d (\"_ses\", owned by uid %u) and linked the "
-                   "user keyring (\"_uid.%u\") into it",
-                   call.phase.name, made, target.ids.uid, target.ids.uid);
+    call.log.debug(
+        "%s: joined new session keyring %d (\"_ses\", owned by uid %u) and linked the "
+        "user keyring (\"_uid.%u\") into it",
+        call.phase.name, made, target.ids.uid, target.ids.uid);
 
     if (call.options.persistent) {
         const long persistent = call.system.link_persistent_keyring(made);
         if (persistent < 0) {
-            call.log.line(LOG_WARNING,
-                          "cannot link the persistent keyring of \"%s\" into session keyring %d: %s",
-                          target.name, made, errno_text(static_cast<int>(-persistent)));
+            call.log.line(
+                LOG_WARNING,
+                "cannot link the persistent keyring of \"%s\" into session keyring %d: %s",
+                target.name, made, errno_text(static_cast<int>(-persistent)));
         } else {
             call.log.debug("%s: linked persistent keyring %ld (\"_persistent.%u\") into it",
                            call.phase.name, persistent, target.ids.uid);
@@ -198,7 +203,8 @@ int set_up_as_user(Call& call, const Target& target, HandleState& state) {
     if (session == -ENOSYS || session == -EPERM) {
         // A kernel without keys, or a container whose seccomp filter blocks
         // keyctl(): there is no keyring to protect, so the login goes on.
-        call.log.line(LOG_INFO, "kernel keyrings are unavailable (%s): session keyring left as it is",
+        call.log.line(LOG_INFO,
+                      "kernel keyrings are unavailable (%s): session keyring left as it is",
                       errno_text(static_cast<int>(-session)));
         state.initialised = true;
         return PAM_SUCCESS;
@@ -219,8 +225,8 @@ int set_up_as_user(Call& call, const Target& target, HandleState& state) {
         }
     }
 
-    const Decision decision =
-        decide(seen, target.ids.uid, {.force = call.options.force, .inherit = call.options.inherit});
+    const Decision decision = decide(
+        seen, target.ids.uid, {.force = call.options.force, .inherit = call.options.inherit});
     const char* verdict = decision.verdict == Verdict::replace ? "replacing" : "keeping";
     call.log.debug("%s: %s the session keyring of user \"%s\" (uid %u): %s", call.phase.name,
                    verdict, target.name, target.ids.uid, explain(decision.reason));
@@ -249,13 +255,14 @@ int revoke(Call& call, KeySerial keyring, UserIds owner) {
     ActingAsUser as_user(call.system, call.log);
     if (int error = as_user.enter(owner); error < 0) {
         return call.log.fail_errno(call.phase.error, error,
-                                   "cannot switch to uid %u to revoke session keyring %d", owner.uid,
-                                   keyring);
+                                   "cannot switch to uid %u to revoke session keyring %d",
+                                   owner.uid, keyring);
     }
     int status = PAM_SUCCESS;
     const long revoked = call.system.revoke_key(keyring);
     if (revoked == -EKEYREVOKED || revoked == -ENOKEY) {
-        call.log.debug("%s: session keyring %d was already revoked or gone", call.phase.name, keyring);
+        call.log.debug("%s: session keyring %d was already revoked or gone", call.phase.name,
+                       keyring);
     } else if (revoked < 0) {
         status = call.log.fail_errno(call.phase.error, revoked, "cannot revoke session keyring %d",
                                      keyring);
@@ -314,7 +321,10 @@ int initialise(const System& system, pam_handle_t* pamh, Phase phase, int argc,
             return status;
         }
     }
-    *state = HandleState{.initialised = false, .opens = 0, .made = 0, .owner = target.ids,
+    *state = HandleState{.initialised = false,
+                         .opens = 0,
+                         .made = 0,
+                         .owner = target.ids,
                          .revoke_requested = call.options.revoke};
     const int status = set_up(call, target, *state);
     // A keyring made before a later step failed still belongs to this handle,
@@ -360,8 +370,10 @@ int delete_credentials(Call& call) noexcept {
         return PAM_SUCCESS;
     }
     if (state->opens > 0) {
-        call.log.debug("setcred: %u session(s) still open on this PAM handle: the last close "
-                       "revokes", state->opens);
+        call.log.debug(
+            "setcred: %u session(s) still open on this PAM handle: the last close "
+            "revokes",
+            state->opens);
         return PAM_SUCCESS;
     }
     state->revoke_requested = true;
@@ -372,11 +384,11 @@ int delete_credentials(Call& call) noexcept {
 
 int set_credentials(const System& system, pam_handle_t* pamh, int flags, int argc,
                     const char** argv) noexcept {
-    if ((flags & PAM_ESTABLISH_CRED) != 0) {
+    if ((static_cast<unsigned>(flags) & PAM_ESTABLISH_CRED) != 0) {
         return initialise(system, pamh, setcred_phase, argc, argv);
     }
     Call call = begin_call(system, pamh, setcred_phase, argc, argv);
-    if ((flags & PAM_DELETE_CRED) != 0) {
+    if ((static_cast<unsigned>(flags) & PAM_DELETE_CRED) != 0) {
         return delete_credentials(call);
     }
     call.log.debug("setcred: flags %#x neither establish nor delete credentials", flags);

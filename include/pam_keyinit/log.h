@@ -8,7 +8,8 @@
 
 namespace pam_keyinit {
 
-#define PAM_KEYINIT_PRINTF(format_index) __attribute__((format(printf, format_index, format_index + 1)))
+#define PAM_KEYINIT_PRINTF(format_index) \
+    __attribute__((format(printf, format_index, format_index + 1)))
 
 class Log {
 public:
@@ -27,7 +28,8 @@ public:
     // logs "<format>: <error's text>" and returns the result, PAM_BUF_ERR at
     // LOG_CRIT for -ENOMEM and code at LOG_ERR for any other error
     // (doc/design.md, "Failures").
-    int fail_errno(int code, long error, const char* format, ...) const noexcept PAM_KEYINIT_PRINTF(4);
+    int fail_errno(int code, long error, const char* format, ...) const noexcept
+        PAM_KEYINIT_PRINTF(4);
 
 private:
     const System& system_;

@@ -26,7 +26,7 @@ inline constexpr long setresgid_call = SYS_setresgid32;
 inline constexpr long getresuid_call = SYS_getresuid32;
 #elif defined(SYS_setresuid32) || defined(SYS_setresgid32)
 #error "only one of setresuid32 and setresgid32 is defined: unknown architecture"
-#elif defined(__i386__) || defined(__arm__) || defined(__m68k__) || \
+#elif defined(__i386__) || defined(__arm__) || defined(__m68k__) ||  \
     (defined(__s390__) && !defined(__s390x__)) || defined(__sh__) || \
     (defined(__sparc__) && !defined(__arch64__))
 // These architectures' plain calls take 16-bit IDs: without the *32 calls

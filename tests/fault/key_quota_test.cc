@@ -83,8 +83,9 @@ TEST(KeyQuota, FullQuotaFailsTheSessionClearlyAndRecovers) {
             const auto loud = module_lines(lines);
             ASSERT_EQ(loud.size(), 1u) << to_string(lines);
             EXPECT_EQ(loud[0].priority, LOG_ERR);
-            EXPECT_TRUE(loud[0].contains("cannot join a new session keyring for user \"pkt-quota\": "
-                                         "Disk quota exceeded"))
+            EXPECT_TRUE(
+                loud[0].contains("cannot join a new session keyring for user \"pkt-quota\": "
+                                 "Disk quota exceeded"))
                 << loud[0].text;
             std::printf("[   INFO   ] logged: <%d> %s\n", loud[0].priority, loud[0].text.c_str());
             EXPECT_EQ(thread_ids(), before);

@@ -79,9 +79,9 @@ int module_calls(Step step) {
 
 }  // namespace pam_keyinit::test
 
-using pam_keyinit::test::Step;
 using pam_keyinit::test::real;
 using pam_keyinit::test::should_fail;
+using pam_keyinit::test::Step;
 
 #define PAM_KEYINIT_INTERPOSE extern "C" __attribute__((visibility("default"), noinline))
 
@@ -110,7 +110,8 @@ PAM_KEYINIT_INTERPOSE int pam_set_data(pam_handle_t* pamh, const char* name, voi
     if (should_fail(Step::set_data, __builtin_return_address(0), &failure)) {
         return failure;
     }
-    using Function = int (*)(pam_handle_t*, const char*, void*, void (*)(pam_handle_t*, void*, int));
+    using Function =
+        int (*)(pam_handle_t*, const char*, void*, void (*)(pam_handle_t*, void*, int));
     return real<Function>("pam_set_data")(pamh, name, data, cleanup);
 }
 

@@ -23,10 +23,10 @@
 
 #include "fault_expectations.h"
 #include "fault_stack.h"
-#include "stack_support.h"
 #include "libpam_faults.h"
 #include "pam_keyinit/thread_ids.h"
 #include "seccomp_filters.h"
+#include "stack_support.h"
 
 namespace pam_keyinit::test {
 namespace {
@@ -42,17 +42,18 @@ const Table table{
     .lookup = Step::getpwnam,
     .allocates = false,
     .persistent_may_be_unsupported = true,
-    .texts = {
-        .unknown_user = "unable to look up user",
-        .lookup_failed = "cannot look up user \"pkt-fault\"",
-        .switch_to_user = "cannot switch to user \"pkt-fault\"",
-        .join = "cannot join a new session keyring for user \"pkt-fault\"",
-        .link = "cannot link the user keyring of \"pkt-fault\"",
-        .link_persistent = "cannot link the persistent keyring of \"pkt-fault\"",
-        .restore_uids = "cannot restore UIDs 0/0/5",
-        .restore_gids = "cannot restore GIDs 0/0/7",
-        .switch_to_revoke = "to revoke session keyring",
-    },
+    .texts =
+        {
+            .unknown_user = "unable to look up user",
+            .lookup_failed = "cannot look up user \"pkt-fault\"",
+            .switch_to_user = "cannot switch to user \"pkt-fault\"",
+            .join = "cannot join a new session keyring for user \"pkt-fault\"",
+            .link = "cannot link the user keyring of \"pkt-fault\"",
+            .link_persistent = "cannot link the persistent keyring of \"pkt-fault\"",
+            .restore_uids = "cannot restore UIDs 0/0/5",
+            .restore_gids = "cannot restore GIDs 0/0/7",
+            .switch_to_revoke = "to revoke session keyring",
+        },
 };
 
 // Arms the failure in this (child) process.
@@ -64,15 +65,21 @@ bool inject(Step step, int error) {
         return true;
     }
     switch (step) {
-        case Step::read_ids: return fail_syscall(thread_ids::getresuid_call, std::nullopt, std::nullopt, error);
-        case Step::switch_gids: return fail_syscall(thread_ids::setresgid_call, std::nullopt, id(unchanged_id), error);
-        case Step::switch_uids: return fail_syscall(thread_ids::setresuid_call, std::nullopt, id(unchanged_id), error);
-        case Step::restore_uids: return fail_syscall(thread_ids::setresuid_call, id(0), std::nullopt, error);
-        case Step::restore_gids: return fail_syscall(thread_ids::setresgid_call, id(0), std::nullopt, error);
+        case Step::read_ids:
+            return fail_syscall(thread_ids::getresuid_call, std::nullopt, std::nullopt, error);
+        case Step::switch_gids:
+            return fail_syscall(thread_ids::setresgid_call, std::nullopt, id(unchanged_id), error);
+        case Step::switch_uids:
+            return fail_syscall(thread_ids::setresuid_call, std::nullopt, id(unchanged_id), error);
+        case Step::restore_uids:
+            return fail_syscall(thread_ids::setresuid_call, id(0), std::nullopt, error);
+        case Step::restore_gids:
+            return fail_syscall(thread_ids::setresgid_call, id(0), std::nullopt, error);
         case Step::session_lookup:
             return fail_keyctl(KEYCTL_GET_KEYRING_ID, key_spec(KEY_SPEC_SESSION_KEYRING), error);
         case Step::user_session_lookup:
-            return fail_keyctl(KEYCTL_GET_KEYRING_ID, key_spec(KEY_SPEC_USER_SESSION_KEYRING), error);
+            return fail_keyctl(KEYCTL_GET_KEYRING_ID, key_spec(KEY_SPEC_USER_SESSION_KEYRING),
+                               error);
         case Step::describe: return fail_keyctl(KEYCTL_DESCRIBE, std::nullopt, error);
         case Step::join: return fail_keyctl(KEYCTL_JOIN_SESSION_KEYRING, std::nullopt, error);
         case Step::link: return fail_keyctl(KEYCTL_LINK, std::nullopt, error);
@@ -127,8 +134,8 @@ TEST_P(RealModuleFault, OneCallFails) {
             set_thread_ids(before);
             return static_cast<key_serial_t>(id);
         }();
-        const key_serial_t started_in = c.step == Step::describe ? start_in_own_keyring(user)
-                                                                 : start_in_root_keyring();
+        const key_serial_t started_in =
+            c.step == Step::describe ? start_in_own_keyring(user) : start_in_root_keyring();
         const key_serial_t marker =
             add_key("user", "pkt-fault-marker", "x", 1, KEY_SPEC_SESSION_KEYRING);
         ASSERT_GT(marker, 0) << std::strerror(errno);
@@ -137,7 +144,8 @@ TEST_P(RealModuleFault, OneCallFails) {
         ASSERT_NE(pamh, nullptr);
 
         if (c.flow == Flow::close) {
-            ASSERT_EQ(run_phase(pamh, Flow::open, c.via_setcred), PAM_SUCCESS) << to_string(log.take());
+            ASSERT_EQ(run_phase(pamh, Flow::open, c.via_setcred), PAM_SUCCESS)
+                << to_string(log.take());
             ASSERT_NE(session_keyring(), started_in);
             log.take();
         }
@@ -155,7 +163,8 @@ TEST_P(RealModuleFault, OneCallFails) {
         const Expected want = expected(table, c.flow, c.step, c.error);
         const int phase_code = c.via_setcred ? PAM_CRED_ERR : PAM_SESSION_ERR;
         EXPECT_EQ(result, want.result == phase_error ? phase_code : want.result)
-            << pam_strerror(pamh, result) << "\n" << to_string(lines);
+            << pam_strerror(pamh, result) << "\n"
+            << to_string(lines);
         if (is_libpam_step(c.step)) {
             EXPECT_GT(module_calls(c.step), 0) << "the module's call did not reach the interposer";
         }
@@ -195,9 +204,7 @@ TEST_P(RealModuleFault, OneCallFails) {
                 EXPECT_EQ(linked, want_linked);
                 break;
             }
-            case Keyring::revoked:
-                EXPECT_EQ(describe_error(session_before), EKEYREVOKED);
-                break;
+            case Keyring::revoked: EXPECT_EQ(describe_error(session_before), EKEYREVOKED); break;
             case Keyring::not_revoked:
                 EXPECT_EQ(describe_error(session_before), 0) << "the keyring must not be revoked";
                 EXPECT_EQ(linked, (std::vector<key_serial_t>{user_keyring, persistent_keyring}));

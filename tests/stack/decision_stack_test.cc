@@ -87,9 +87,10 @@ TEST(Differences, RootOwnedKeyringIsReplacedByOursAndKeptByStock) {
         ASSERT_EQ(pam.open_session(), PAM_SUCCESS) << to_string(log.take());
         EXPECT_NE(expect_own_session(alice()), root_keyring);
         const auto lines = log.take();
-        const auto explained = matching(
-            lines, "replacing the session keyring of user \"pkt-alice\" (uid " +
-                       std::to_string(alice().uid) + "): the session keyring belongs to another user");
+        const auto explained =
+            matching(lines, "replacing the session keyring of user \"pkt-alice\" (uid " +
+                                std::to_string(alice().uid) +
+                                "): the session keyring belongs to another user");
         ASSERT_EQ(explained.size(), 1u) << to_string(lines);
         EXPECT_EQ(explained[0].priority, LOG_DEBUG);
         EXPECT_EQ(matching(lines, "is \"_ses\", owned by uid 0").size(), 1u) << to_string(lines);

@@ -47,7 +47,8 @@ TEST_P(Lifecycle, ListedTwiceMakesOneKeyring) {
         ASSERT_EQ(pam.open_session(), PAM_SUCCESS) << to_string(log.take());
         const key_serial_t made = expect_own_session(alice());
         const auto lines = log.take();
-        const char* join_line = GetParam() == Module::ours ? "joined new session keyring" : "JOIN =";
+        const char* join_line =
+            GetParam() == Module::ours ? "joined new session keyring" : "JOIN =";
         EXPECT_EQ(matching(lines, join_line).size(), 1u) << to_string(lines);
         ASSERT_EQ(pam.close_session(), PAM_SUCCESS);
         EXPECT_EQ(describe_error(made), EKEYREVOKED) << "revoked at the last close";
@@ -164,15 +165,15 @@ TEST(Persistent, KernelWithoutPersistentKeyringsOnlyCostsAWarning) {
 class Unprivileged : public BothModules {
 protected:
     std::string make_service(const std::string& directory) const {
-        std::string module = GetParam() == Module::ours ? directory + "/pam_keyinit.so"
-                                                        : PAM_KEYINIT_STOCK_MODULE;
+        std::string module =
+            GetParam() == Module::ours ? directory + "/pam_keyinit.so" : PAM_KEYINIT_STOCK_MODULE;
         if (GetParam() == Module::ours) {
             std::ifstream in(PAM_KEYINIT_MODULE_PATH, std::ios::binary);
             std::ofstream out(module, std::ios::binary);
             out << in.rdbuf();
         }
-        std::ofstream(directory + "/unprivileged") << "session required " << module
-                                                   << " debug force revoke\n";
+        std::ofstream(directory + "/unprivileged")
+            << "session required " << module << " debug force revoke\n";
         return "unprivileged";
     }
 };
@@ -186,8 +187,8 @@ TEST_P(Unprivileged, OpensASessionForItselfOnly) {
         run_in_child([&] {
             auto log = catch_syslog();
             ASSERT_EQ(syscall(SYS_setgroups, 0, nullptr), 0);
-            set_thread_ids({alice().uid, alice().uid, alice().uid, alice().gid, alice().gid,
-                            alice().gid});
+            set_thread_ids(
+                {alice().uid, alice().uid, alice().uid, alice().gid, alice().gid, alice().gid});
             const ThreadIds before = thread_ids();
             const key_serial_t previous = session_keyring();
             pam_handle_t* pamh = nullptr;

@@ -29,7 +29,8 @@ TEST_P(KeyringsUnavailable, OursOpensAndClosesWithOneLine) {
         const auto unavailable = matching(lines, "kernel keyrings are unavailable");
         ASSERT_EQ(unavailable.size(), 1u) << to_string(lines);
         EXPECT_EQ(unavailable[0].priority, LOG_INFO);
-        EXPECT_TRUE(unavailable[0].contains(std::strerror(GetParam().error))) << unavailable[0].text;
+        EXPECT_TRUE(unavailable[0].contains(std::strerror(GetParam().error)))
+            << unavailable[0].text;
         for (const LogLine& line : lines) {
             EXPECT_GT(line.priority, LOG_WARNING) << "not an error: " << line.text;
         }
@@ -51,7 +52,8 @@ INSTANTIATE_TEST_SUITE_P(Stack, KeyringsUnavailable,
                          ::testing::Values(Unavailable{EPERM, PAM_SESSION_ERR},
                                            Unavailable{ENOSYS, PAM_SESSION_ERR}),
                          [](const auto& test_info) {
-                             return std::string(test_info.param.error == EPERM ? "EPERM" : "ENOSYS");
+                             return std::string(test_info.param.error == EPERM ? "EPERM"
+                                                                               : "ENOSYS");
                          });
 
 }  // namespace

@@ -21,46 +21,46 @@ FakeSystem& fake(void* context) {
 
 }  // namespace
 
+// vlog passes the module's own format on, as pam_vsyslog() does.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
 const SystemCalls FakeSystem::calls_table = {
-    .get_user = [](void* context, pam_handle_t*, const char** name) {
-        return fake(context).get_user(name);
-    },
-    .lookup_user = [](void* context, pam_handle_t*, const char* name, UserIds* found) {
-        return fake(context).lookup_user(name, found);
-    },
-    .get_data = [](void* context, const pam_handle_t* pamh, const char* name, const void** data) {
-        return fake(context).get_data(pamh, name, data);
-    },
-    .set_data = [](void* context, pam_handle_t* pamh, const char* name, void* data,
-                   void (*cleanup)(pam_handle_t*, void*, int)) {
-        return fake(context).set_data(pamh, name, data, cleanup);
-    },
-    .vlog = [](void* context, const pam_handle_t*, int priority, const char* format, va_list args) {
-        char text[2048];
-        std::vsnprintf(text, sizeof text, format, args);
-        fake(context).log.push_back({priority, text});
-    },
+    .get_user = [](void* context, pam_handle_t*,
+                   const char** name) { return fake(context).get_user(name); },
+    .lookup_user = [](void* context, pam_handle_t*, const char* name,
+                      UserIds* found) { return fake(context).lookup_user(name, found); },
+    .get_data = [](void* context, const pam_handle_t* pamh, const char* name,
+                   const void** data) { return fake(context).get_data(pamh, name, data); },
+    .set_data =
+        [](void* context, pam_handle_t* pamh, const char* name, void* data,
+           void (*cleanup)(pam_handle_t*, void*, int)) {
+            return fake(context).set_data(pamh, name, data, cleanup);
+        },
+    .vlog =
+        [](void* context, const pam_handle_t*, int priority, const char* format, va_list args) {
+            char text[2048];
+            std::vsnprintf(text, sizeof text, format, args);
+            fake(context).log.push_back({priority, text});
+        },
     .allocate = [](void* context, size_t size) { return fake(context).allocate(size); },
     .get_thread_ids = [](void* context, ThreadIds* out) { return fake(context).get_ids(out); },
-    .set_thread_uids = [](void* context, uid_t r, uid_t e, uid_t s) {
-        return fake(context).set_uids(r, e, s);
-    },
-    .set_thread_gids = [](void* context, gid_t r, gid_t e, gid_t s) {
-        return fake(context).set_gids(r, e, s);
-    },
-    .keyring_id = [](void* context, KeySerial special) { return fake(context).keyring_id(special); },
-    .describe_key = [](void* context, KeySerial key, char* buffer, size_t size) {
-        return fake(context).describe(key, buffer, size);
-    },
+    .set_thread_uids = [](void* context, uid_t r, uid_t e,
+                          uid_t s) { return fake(context).set_uids(r, e, s); },
+    .set_thread_gids = [](void* context, gid_t r, gid_t e,
+                          gid_t s) { return fake(context).set_gids(r, e, s); },
+    .keyring_id = [](void* context,
+                     KeySerial special) { return fake(context).keyring_id(special); },
+    .describe_key = [](void* context, KeySerial key, char* buffer,
+                       size_t size) { return fake(context).describe(key, buffer, size); },
     .join_new_session_keyring = [](void* context) { return fake(context).join(); },
-    .link_key = [](void* context, KeySerial key, KeySerial keyring) {
-        return fake(context).link(key, keyring);
-    },
+    .link_key = [](void* context, KeySerial key,
+                   KeySerial keyring) { return fake(context).link(key, keyring); },
     .revoke_key = [](void* context, KeySerial key) { return fake(context).revoke(key); },
-    .link_persistent_keyring = [](void* context, KeySerial keyring) {
-        return fake(context).link_persistent(keyring);
-    },
+    .link_persistent_keyring =
+        [](void* context, KeySerial keyring) { return fake(context).link_persistent(keyring); },
 };
+
+#pragma GCC diagnostic pop
 
 FakeSystem::FakeSystem() : system_{&calls_table, this} {}
 
@@ -78,6 +78,7 @@ int FakeSystem::injected(Step step) {
     const int count = ++counts_[step];
     for (const Failure& failure : failures_) {
         if (failure.step == step && (failure.nth == 0 || failure.nth == count)) {
+            fired.push_back({step, failure.error});
             return failure.error;
         }
     }
@@ -119,7 +120,13 @@ std::vector<LoggedLine> FakeSystem::lines_at(int priority) const {
 std::string FakeSystem::log_text() const {
     std::string text;
     for (const auto& line : log) {
-        text += "<" + std::to_string(line.priority) + "> " + line.text + "\n";
+        // Appended piece by piece: GCC 12 at -O3 warns (-Wrestrict) on the
+        // temporaries of a chain of operator+.
+        text += '<';
+        text += std::to_string(line.priority);
+        text += "> ";
+        text += line.text;
+        text += '\n';
     }
     return text;
 }
@@ -205,15 +212,18 @@ int FakeSystem::set_uids(uid_t r, uid_t e, uid_t s) {
     if (int error = injected(switching ? Step::switch_uids : Step::restore_uids)) {
         return -error;
     }
-    if (ids.euid != 0 && !(may_set(r, ids.ruid, ids.euid, ids.suid) &&
-                           may_set(e, ids.ruid, ids.euid, ids.suid) &&
-                           may_set(s, ids.ruid, ids.euid, ids.suid))) {
+    if (ids.euid != 0 &&
+        !(may_set(r, ids.ruid, ids.euid, ids.suid) && may_set(e, ids.ruid, ids.euid, ids.suid) &&
+          may_set(s, ids.ruid, ids.euid, ids.suid))) {
         return -EPERM;
     }
     const uid_t unchanged = static_cast<uid_t>(-1);
-    if (r != unchanged) ids.ruid = r;
-    if (e != unchanged) ids.euid = e;
-    if (s != unchanged) ids.suid = s;
+    if (r != unchanged)
+        ids.ruid = r;
+    if (e != unchanged)
+        ids.euid = e;
+    if (s != unchanged)
+        ids.suid = s;
     return 0;
 }
 
@@ -222,15 +232,18 @@ int FakeSystem::set_gids(gid_t r, gid_t e, gid_t s) {
     if (int error = injected(switching ? Step::switch_gids : Step::restore_gids)) {
         return -error;
     }
-    if (ids.euid != 0 && !(may_set(r, ids.rgid, ids.egid, ids.sgid) &&
-                           may_set(e, ids.rgid, ids.egid, ids.sgid) &&
-                           may_set(s, ids.rgid, ids.egid, ids.sgid))) {
+    if (ids.euid != 0 &&
+        !(may_set(r, ids.rgid, ids.egid, ids.sgid) && may_set(e, ids.rgid, ids.egid, ids.sgid) &&
+          may_set(s, ids.rgid, ids.egid, ids.sgid))) {
         return -EPERM;
     }
     const gid_t unchanged = static_cast<gid_t>(-1);
-    if (r != unchanged) ids.rgid = r;
-    if (e != unchanged) ids.egid = e;
-    if (s != unchanged) ids.sgid = s;
+    if (r != unchanged)
+        ids.rgid = r;
+    if (e != unchanged)
+        ids.egid = e;
+    if (s != unchanged)
+        ids.sgid = s;
     return 0;
 }
 
@@ -238,8 +251,8 @@ int FakeSystem::set_gids(gid_t r, gid_t e, gid_t s) {
 long FakeSystem::keyring_id(KeySerial special) {
     ids_at_keyctl.push_back(ids);
     if (special == KEY_SPEC_SESSION_KEYRING || special == KEY_SPEC_USER_SESSION_KEYRING) {
-        const Step step = special == KEY_SPEC_SESSION_KEYRING ? Step::session_lookup
-                                                              : Step::user_session_lookup;
+        const Step step =
+            special == KEY_SPEC_SESSION_KEYRING ? Step::session_lookup : Step::user_session_lookup;
         if (int error = injected(step)) {
             return -error;
         }
@@ -256,12 +269,9 @@ long FakeSystem::keyring_id(KeySerial special) {
                 session = user_session_keyring(ids.ruid);
             }
             return session;
-        case KEY_SPEC_USER_SESSION_KEYRING:
-            return user_session_keyring(ids.ruid);
-        case KEY_SPEC_USER_KEYRING:
-            return user_keyring(ids.ruid);
-        default:
-            return -EINVAL;
+        case KEY_SPEC_USER_SESSION_KEYRING: return user_session_keyring(ids.ruid);
+        case KEY_SPEC_USER_KEYRING: return user_keyring(ids.ruid);
+        default: return -EINVAL;
     }
 }
 
@@ -275,9 +285,15 @@ long FakeSystem::describe(KeySerial key, char* buffer, size_t size) {
         return -ENOKEY;
     }
     // The kernel's text, with its NUL; what fits when the buffer is short.
-    std::string text = found->second.description.value_or(
-        "keyring;" + std::to_string(found->second.owner) + ";" +
-        std::to_string(found->second.owner) + ";3f130000;" + found->second.name);
+    std::string text;
+    if (found->second.description) {
+        text = *found->second.description;
+    } else {
+        char made_up[512];
+        std::snprintf(made_up, sizeof made_up, "keyring;%u;%u;3f130000;%s", found->second.owner,
+                      found->second.owner, found->second.name.c_str());
+        text = made_up;
+    }
     text.push_back('\0');
     if (buffer != nullptr && size > 0) {
         std::memcpy(buffer, text.data(), std::min(size, text.size()));
@@ -291,6 +307,7 @@ long FakeSystem::join() {
         return -error;
     }
     session = add_keyring(ids.ruid, "_ses");
+    joined.push_back(session);
     session_revoked = false;
     session_expired = false;
     return session;

@@ -41,7 +41,9 @@ public:
 
     const System& system() const { return system_; }
     // Handle 0 unless told otherwise; each has data of its own.
-    pam_handle_t* pamh(int handle = 0) { return reinterpret_cast<pam_handle_t*>(&handles_[handle]); }
+    pam_handle_t* pamh(int handle = 0) {
+        return reinterpret_cast<pam_handle_t*>(&handles_[handle]);
+    }
 
     // --- what the world looks like
     std::string user = "alice";
@@ -68,6 +70,12 @@ public:
     std::vector<ThreadIds> ids_at_keyctl;
     std::vector<KeySerial> revoked;          // revoked by a successful revoke_key
     std::vector<KeySerial> revoke_attempts;  // every key revoke_key was called on
+    std::vector<KeySerial> joined;           // every keyring join_new_session_keyring made
+    struct Fired {
+        Step step;
+        int error;
+    };
+    std::vector<Fired> fired;  // every armed failure that a call met
 
     // Helpers for tests.
     KeySerial add_keyring(uid_t owner, const std::string& name);

@@ -24,14 +24,16 @@ Expected expected_open(const Table& table, Step step, int error) {
     const LineTexts& texts = table.texts;
     switch (step) {
         case Step::get_data:
-            return {phase_error, LOG_ERR, "cannot read this module's state", true, Keyring::unchanged};
+            return {phase_error, LOG_ERR, "cannot read this module's state", true,
+                    Keyring::unchanged};
         case Step::get_user:
             // The code of pam_get_user, logged as Linux-PAM does (libpam
             // says why; the module only in debug).
             return {error, std::nullopt, "", false, Keyring::unchanged};
         case Step::lookup_user:
             if (error == ENOENT) {
-                return {PAM_USER_UNKNOWN, LOG_NOTICE, texts.unknown_user, false, Keyring::unchanged};
+                return {PAM_USER_UNKNOWN, LOG_NOTICE, texts.unknown_user, false,
+                        Keyring::unchanged};
             }
             return {phase_error, LOG_ERR, texts.lookup_failed, true, Keyring::unchanged};
         case Step::getpwnam:
@@ -50,7 +52,8 @@ Expected expected_open(const Table& table, Step step, int error) {
                 return {PAM_BUF_ERR, LOG_CRIT, "out of memory keeping the session state", false,
                         Keyring::unchanged};
             }
-            return {phase_error, LOG_ERR, "cannot keep the session state", true, Keyring::unchanged};
+            return {phase_error, LOG_ERR, "cannot keep the session state", true,
+                    Keyring::unchanged};
         case Step::read_ids:
         case Step::switch_gids:
         case Step::switch_uids:
@@ -72,10 +75,8 @@ Expected expected_open(const Table& table, Step step, int error) {
         case Step::describe:
             // An owner that cannot be read is taken as foreign: replaced.
             return {PAM_SUCCESS, std::nullopt, "", false, Keyring::set_up};
-        case Step::join:
-            return {phase_error, LOG_ERR, texts.join, true, Keyring::unchanged};
-        case Step::link:
-            return {phase_error, LOG_ERR, texts.link, true, Keyring::joined_unlinked};
+        case Step::join: return {phase_error, LOG_ERR, texts.join, true, Keyring::unchanged};
+        case Step::link: return {phase_error, LOG_ERR, texts.link, true, Keyring::joined_unlinked};
         case Step::link_persistent:
             return {PAM_SUCCESS, LOG_WARNING, texts.link_persistent, true,
                     Keyring::set_up_without_persistent};
@@ -83,8 +84,7 @@ Expected expected_open(const Table& table, Step step, int error) {
             return {phase_error, LOG_CRIT, texts.restore_uids, true, Keyring::set_up, false};
         case Step::restore_gids:
             return {phase_error, LOG_CRIT, texts.restore_gids, true, Keyring::set_up, false};
-        case Step::revoke:
-            break;
+        case Step::revoke: break;
     }
     ADD_FAILURE() << "no open expectation for " << step_name(step);
     return {};
@@ -112,8 +112,7 @@ Expected expected_close(const Table& table, Step step, int error) {
             return {phase_error, LOG_CRIT, texts.restore_uids, true, Keyring::revoked, false};
         case Step::restore_gids:
             return {phase_error, LOG_CRIT, texts.restore_gids, true, Keyring::revoked, false};
-        default:
-            break;
+        default: break;
     }
     ADD_FAILURE() << "no close expectation for " << step_name(step);
     return {};
@@ -144,8 +143,8 @@ bool returns_pam_code(Step step) {
 }
 
 std::vector<int> failures_of(const Table& table, Step step) {
-    const std::vector<int> keyctl_errors{ENOMEM, EDQUOT, EACCES, EPERM, EAGAIN, EINTR, EINVAL,
-                                         EFAULT, EKEYREVOKED, EKEYEXPIRED, ENOKEY, ENOSYS};
+    const std::vector<int> keyctl_errors{ENOMEM, EDQUOT, EACCES,      EPERM,       EAGAIN, EINTR,
+                                         EINVAL, EFAULT, EKEYREVOKED, EKEYEXPIRED, ENOKEY, ENOSYS};
     const std::vector<int> setres_errors{EPERM, EAGAIN, EINVAL};
     switch (step) {
         case Step::get_data: return {PAM_SYSTEM_ERR};
@@ -190,8 +189,8 @@ std::vector<FaultCase> all_cases(const Table& table) {
                       {Step::set_data, Step::read_ids, Step::switch_gids, Step::switch_uids,
                        Step::session_lookup, Step::user_session_lookup, Step::describe, Step::join,
                        Step::link, Step::link_persistent, Step::restore_uids, Step::restore_gids});
-    const std::vector<Step> close_steps{Step::get_data, Step::read_ids, Step::switch_gids,
-                                        Step::switch_uids, Step::revoke, Step::restore_uids,
+    const std::vector<Step> close_steps{Step::get_data,    Step::read_ids, Step::switch_gids,
+                                        Step::switch_uids, Step::revoke,   Step::restore_uids,
                                         Step::restore_gids};
     std::vector<FaultCase> cases;
     for (bool via_setcred : {false, true}) {

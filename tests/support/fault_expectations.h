@@ -33,22 +33,22 @@ enum class Flow { open, close };
 // The texts a table expects in the one line of a step that names the user
 // or the caller's IDs (or as much of them as that table checks).
 struct LineTexts {
-    std::string unknown_user;          // lookup: no such user
-    std::string lookup_failed;         // lookup: any other errno
-    std::string switch_to_user;        // open: read_ids, switch_gids, switch_uids
+    std::string unknown_user;    // lookup: no such user
+    std::string lookup_failed;   // lookup: any other errno
+    std::string switch_to_user;  // open: read_ids, switch_gids, switch_uids
     std::string join;
     std::string link;
     std::string link_persistent;
     std::string restore_uids;
     std::string restore_gids;
-    std::string switch_to_revoke;      // close: read_ids, switch_gids, switch_uids
+    std::string switch_to_revoke;  // close: read_ids, switch_gids, switch_uids
 };
 
 // One of the two tables: which steps its flows go through and what the
 // lines say.
 struct Table {
-    Step lookup;           // Step::lookup_user or Step::getpwnam
-    bool allocates;        // Step::allocate follows the lookup
+    Step lookup;                         // Step::lookup_user or Step::getpwnam
+    bool allocates;                      // Step::allocate follows the lookup
     bool persistent_may_be_unsupported;  // EOPNOTSUPP is among link_persistent's failures
     LineTexts texts;
 };
@@ -78,7 +78,7 @@ struct Expected {
     std::string step_text;        // what that line says about the step
     bool names_error;             // the line carries the error's text
     Keyring keyring;
-    bool ids_restored = true;     // false: a restore failed, checked separately
+    bool ids_restored = true;  // false: a restore failed, checked separately
 };
 
 // PAM_SESSION_ERR for the session calls, PAM_CRED_ERR for setcred.

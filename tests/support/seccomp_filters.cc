@@ -19,10 +19,9 @@ bool load(long number, const std::vector<scmp_arg_cmp>& conditions, int error) {
     if (filter == nullptr) {
         return false;
     }
-    int status = seccomp_rule_add_array(filter, SCMP_ACT_ERRNO(static_cast<unsigned>(error)),
-                                        static_cast<int>(number),
-                                        static_cast<unsigned>(conditions.size()),
-                                        conditions.data());
+    int status = seccomp_rule_add_array(
+        filter, SCMP_ACT_ERRNO(static_cast<unsigned>(error)), static_cast<int>(number),
+        static_cast<unsigned>(conditions.size()), conditions.data());
     if (status == 0) {
         status = seccomp_load(filter);
     }

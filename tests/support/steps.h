@@ -11,18 +11,45 @@ namespace pam_keyinit::test {
 // In the order of the open flow (doc/design.md, "Calls"), then the revoke
 // of the close flow.
 enum class Step {
-    get_data, get_user, lookup_user, getpwnam, allocate, set_data,
-    read_ids, switch_gids, switch_uids,
-    session_lookup, user_session_lookup, describe, join, link, link_persistent,
-    restore_uids, restore_gids,
+    get_data,
+    get_user,
+    lookup_user,
+    getpwnam,
+    allocate,
+    set_data,
+    read_ids,
+    switch_gids,
+    switch_uids,
+    session_lookup,
+    user_session_lookup,
+    describe,
+    join,
+    link,
+    link_persistent,
+    restore_uids,
+    restore_gids,
     revoke,
 };
 
 inline constexpr Step all_steps[] = {
-    Step::get_data, Step::get_user, Step::lookup_user, Step::getpwnam, Step::allocate,
-    Step::set_data, Step::read_ids, Step::switch_gids, Step::switch_uids,
-    Step::session_lookup, Step::user_session_lookup, Step::describe, Step::join, Step::link,
-    Step::link_persistent, Step::restore_uids, Step::restore_gids, Step::revoke,
+    Step::get_data,
+    Step::get_user,
+    Step::lookup_user,
+    Step::getpwnam,
+    Step::allocate,
+    Step::set_data,
+    Step::read_ids,
+    Step::switch_gids,
+    Step::switch_uids,
+    Step::session_lookup,
+    Step::user_session_lookup,
+    Step::describe,
+    Step::join,
+    Step::link,
+    Step::link_persistent,
+    Step::restore_uids,
+    Step::restore_gids,
+    Step::revoke,
 };
 
 // "session_lookup", "switch_uids", ...: the name in case names and messages.

@@ -13,7 +13,9 @@ struct LogLine {
     int priority;      // LOG_ERR, LOG_DEBUG, ...
     std::string text;  // the message after "tag[pid]: "
 
-    bool contains(const std::string& needle) const { return text.find(needle) != std::string::npos; }
+    bool contains(const std::string& needle) const {
+        return text.find(needle) != std::string::npos;
+    }
 };
 
 class SyslogCapture {

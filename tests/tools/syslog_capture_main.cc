@@ -15,7 +15,7 @@
 namespace {
 
 const char* priority_name(int priority) {
-    static const char* const names[] = {"emerg", "alert", "crit", "err",
+    static const char* const names[] = {"emerg",   "alert",  "crit", "err",
                                         "warning", "notice", "info", "debug"};
     return priority >= 0 && priority < 8 ? names[priority] : "?";
 }

@@ -40,6 +40,8 @@ const Observation dead_seen{std::nullopt, std::nullopt, std::nullopt};
 
 const Decision replace_forced{Verdict::replace, Reason::forced};
 
+// A table: one entry a line.
+// clang-format off
 INSTANTIATE_TEST_SUITE_P(
     Rules, DecisionTable,
     ::testing::Values(
@@ -90,6 +92,7 @@ INSTANTIATE_TEST_SUITE_P(
         DecisionCase{"no_user_session_seen", {session, std::nullopt, alice}, alice, {},
                      {Verdict::keep, Reason::own_keyring}}),
     [](const auto& test_info) { return std::string(test_info.param.name); });
+// clang-format on
 
 TEST(Decision, EveryReasonIsExplained) {
     for (Reason reason : {Reason::forced, Reason::dead_session, Reason::user_session,

@@ -32,17 +32,18 @@ const Table table{
     .lookup = Step::lookup_user,
     .allocates = true,
     .persistent_may_be_unsupported = false,
-    .texts = {
-        .unknown_user = "unable to look up user \"alice\"",
-        .lookup_failed = "cannot look up user \"alice\"",
-        .switch_to_user = "cannot switch to user \"alice\" (uid 1000, gid 1000)",
-        .join = "cannot join a new session keyring for user \"alice\"",
-        .link = "cannot link the user keyring of \"alice\" into new session keyring",
-        .link_persistent = "cannot link the persistent keyring of \"alice\"",
-        .restore_uids = "cannot restore UIDs 0/0/5 of the thread",
-        .restore_gids = "cannot restore GIDs 0/0/7 of the thread",
-        .switch_to_revoke = "cannot switch to uid 1000 to revoke session keyring",
-    },
+    .texts =
+        {
+            .unknown_user = "unable to look up user \"alice\"",
+            .lookup_failed = "cannot look up user \"alice\"",
+            .switch_to_user = "cannot switch to user \"alice\" (uid 1000, gid 1000)",
+            .join = "cannot join a new session keyring for user \"alice\"",
+            .link = "cannot link the user keyring of \"alice\" into new session keyring",
+            .link_persistent = "cannot link the persistent keyring of \"alice\"",
+            .restore_uids = "cannot restore UIDs 0/0/5 of the thread",
+            .restore_gids = "cannot restore GIDs 0/0/7 of the thread",
+            .switch_to_revoke = "cannot switch to uid 1000 to revoke session keyring",
+        },
 };
 
 const std::vector<const char*> open_arguments{"revoke", "persistent"};
@@ -61,11 +62,10 @@ TEST_P(FaultTable, OneCallFails) {
 
     KeySerial made = 0;
     if (c.flow == Flow::close) {
-        const int opened = c.via_setcred
-                               ? set_credentials(fake.system(), fake.pamh(), PAM_ESTABLISH_CRED,
-                                                 argc, args.data())
-                               : initialise(fake.system(), fake.pamh(), open_phase, argc,
-                                            args.data());
+        const int opened =
+            c.via_setcred
+                ? set_credentials(fake.system(), fake.pamh(), PAM_ESTABLISH_CRED, argc, args.data())
+                : initialise(fake.system(), fake.pamh(), open_phase, argc, args.data());
         ASSERT_EQ(opened, PAM_SUCCESS) << fake.log_text();
         made = fake.session;
         ASSERT_NE(made, before);
@@ -78,16 +78,17 @@ TEST_P(FaultTable, OneCallFails) {
 
     int result;
     if (c.flow == Flow::open) {
-        result = c.via_setcred ? set_credentials(fake.system(), fake.pamh(), PAM_ESTABLISH_CRED,
-                                                 argc, args.data())
-                               : initialise(fake.system(), fake.pamh(), open_phase, argc,
-                                            args.data());
+        result =
+            c.via_setcred
+                ? set_credentials(fake.system(), fake.pamh(), PAM_ESTABLISH_CRED, argc, args.data())
+                : initialise(fake.system(), fake.pamh(), open_phase, argc, args.data());
     } else {
         result = c.via_setcred ? set_credentials(fake.system(), fake.pamh(), PAM_DELETE_CRED, argc,
                                                  args.data())
                                : finish(fake.system(), fake.pamh(), close_phase, argc, args.data());
     }
-    ASSERT_GT(fake.count(c.step), calls_before) << "the flow never reached the call that was to fail";
+    ASSERT_GT(fake.count(c.step), calls_before)
+        << "the flow never reached the call that was to fail";
 
     const Expected want = expected(table, c.flow, c.step, c.error);
     EXPECT_EQ(result, want.result == phase_error ? phase_code : want.result) << fake.log_text();
@@ -141,7 +142,8 @@ TEST_P(FaultTable, OneCallFails) {
             }
             ASSERT_FALSE(key.links.empty());
             EXPECT_EQ(key.links[0], fake.user_keyring(alice_uid));
-            EXPECT_EQ(key.links.size(), want.keyring == Keyring::set_up_without_persistent ? 1u : 2u);
+            EXPECT_EQ(key.links.size(),
+                      want.keyring == Keyring::set_up_without_persistent ? 1u : 2u);
             break;
         }
         case Keyring::revoked:
@@ -175,12 +177,14 @@ TEST(FaultTableAfterwards, CloseAfterAFailedOpen) {
         EXPECT_EQ(finish(fake.system(), fake.pamh(), close_phase, 1,
                          std::vector<const char*>{"revoke"}.data()),
                   PAM_SUCCESS)
-            << step_name(step) << "\n" << fake.log_text();
+            << step_name(step) << "\n"
+            << fake.log_text();
         if (step == Step::join) {
             EXPECT_TRUE(fake.revoked.empty()) << "nothing was made";
             EXPECT_EQ(fake.session, before);
         } else {
-            EXPECT_EQ(fake.revoked.size(), 1u) << step_name(step) << ": the keyring made is revoked";
+            EXPECT_EQ(fake.revoked.size(), 1u)
+                << step_name(step) << ": the keyring made is revoked";
             EXPECT_NE(fake.revoked.at(0), before);
         }
     }

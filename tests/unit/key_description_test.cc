@@ -37,11 +37,11 @@ TEST(KeyDescription, AcceptsTheLargestIds) {
 }
 
 TEST(KeyDescription, RejectsMalformedText) {
-    for (const char* text : {"", "keyring", "keyring;0;0;3f", ";0;0;3f030000;x",
-                             "keyring;-1;0;3f030000;x", "keyring;+1;0;3f030000;x",
-                             "keyring; 1;0;3f030000;x", "keyring;1x;0;3f030000;x",
-                             "keyring;4294967296;0;3f030000;x", "keyring;0;0;xyz;x",
-                             "keyring;0;0;1ffffffff;x", "keyring;;0;3f030000;x"}) {
+    for (const char* text :
+         {"", "keyring", "keyring;0;0;3f", ";0;0;3f030000;x", "keyring;-1;0;3f030000;x",
+          "keyring;+1;0;3f030000;x", "keyring; 1;0;3f030000;x", "keyring;1x;0;3f030000;x",
+          "keyring;4294967296;0;3f030000;x", "keyring;0;0;xyz;x", "keyring;0;0;1ffffffff;x",
+          "keyring;;0;3f030000;x"}) {
         EXPECT_FALSE(parse_key_description(text)) << text;
     }
 }

@@ -85,8 +85,9 @@ TEST(Open, KeepsAKeyringTheUserOwns) {
     EXPECT_EQ(fake.session, before);
     EXPECT_EQ(fake.count(Step::join), 0u);
     EXPECT_EQ(fake.state()->made, 0);
-    EXPECT_TRUE(logged(fake, LOG_DEBUG, "keeping the session keyring of user \"alice\" (uid 1000): "
-                                        "the session keyring already belongs to the user"))
+    EXPECT_TRUE(logged(fake, LOG_DEBUG,
+                       "keeping the session keyring of user \"alice\" (uid 1000): "
+                       "the session keyring already belongs to the user"))
         << fake.log_text();
 }
 
@@ -96,8 +97,9 @@ TEST(Open, ReplacesARootOwnedKeyringAndExplainsWhy) {
     ASSERT_EQ(open(fake, {"debug"}), PAM_SUCCESS);
     EXPECT_EQ(fake.count(Step::join), 1u);
     EXPECT_TRUE(logged(fake, LOG_DEBUG, "is \"_ses\", owned by uid 0")) << fake.log_text();
-    EXPECT_TRUE(logged(fake, LOG_DEBUG, "replacing the session keyring of user \"alice\" (uid "
-                                        "1000): the session keyring belongs to another user"))
+    EXPECT_TRUE(logged(fake, LOG_DEBUG,
+                       "replacing the session keyring of user \"alice\" (uid "
+                       "1000): the session keyring belongs to another user"))
         << fake.log_text();
 }
 
@@ -184,7 +186,8 @@ TEST(OpenErrors, UnknownUser) {
     FakeSystem fake;
     fake.user = "nobody-here";
     EXPECT_EQ(open(fake, {}), PAM_USER_UNKNOWN);
-    EXPECT_TRUE(logged(fake, LOG_NOTICE, "unable to look up user \"nobody-here\"")) << fake.log_text();
+    EXPECT_TRUE(logged(fake, LOG_NOTICE, "unable to look up user \"nobody-here\""))
+        << fake.log_text();
     EXPECT_EQ(fake.count(Step::session_lookup), 0u);
     EXPECT_EQ(fake.state(), nullptr);
 }
@@ -231,7 +234,8 @@ TEST(OpenErrors, UserSessionLookupFails) {
     FakeSystem fake;
     fake.fail(Step::user_session_lookup, EACCES);
     EXPECT_EQ(open(fake, {}), PAM_SESSION_ERR);
-    EXPECT_TRUE(logged(fake, LOG_ERR, "cannot look up the user-session keyring")) << fake.log_text();
+    EXPECT_TRUE(logged(fake, LOG_ERR, "cannot look up the user-session keyring"))
+        << fake.log_text();
     EXPECT_EQ(fake.count(Step::join), 0u);
 }
 
@@ -239,8 +243,9 @@ TEST(OpenErrors, KernelOutOfMemoryIsBufErr) {
     FakeSystem fake;
     fake.fail(Step::join, ENOMEM);
     EXPECT_EQ(open(fake, {}), PAM_BUF_ERR);
-    EXPECT_TRUE(logged(fake, LOG_CRIT, "cannot join a new session keyring for user \"alice\": "
-                                       "Cannot allocate memory"))
+    EXPECT_TRUE(logged(fake, LOG_CRIT,
+                       "cannot join a new session keyring for user \"alice\": "
+                       "Cannot allocate memory"))
         << fake.log_text();
     EXPECT_EQ(fake.ids, root_ids);
 }
@@ -249,8 +254,9 @@ TEST(OpenErrors, SwitchingToTheUserFails) {
     FakeSystem fake;
     fake.ids = {1001, 1001, 1001, 1001, 1001, 1001};  // unprivileged, asking for alice
     EXPECT_EQ(open(fake, {}), PAM_SESSION_ERR);
-    EXPECT_TRUE(logged(fake, LOG_ERR, "cannot switch to user \"alice\" (uid 1000, gid 1000): "
-                                      "Operation not permitted"))
+    EXPECT_TRUE(logged(fake, LOG_ERR,
+                       "cannot switch to user \"alice\" (uid 1000, gid 1000): "
+                       "Operation not permitted"))
         << fake.log_text();
     EXPECT_EQ(fake.count(Step::session_lookup), 0u);
     EXPECT_EQ(fake.ids, (ThreadIds{1001, 1001, 1001, 1001, 1001, 1001}));
@@ -269,8 +275,9 @@ TEST(OpenErrors, JoinFailsWithQuotaAndTheThreadKeepsItsKeyring) {
     const KeySerial before = fake.session;
     fake.fail(Step::join, EDQUOT);
     EXPECT_EQ(open(fake, {}), PAM_SESSION_ERR);
-    EXPECT_TRUE(logged(fake, LOG_ERR, "cannot join a new session keyring for user \"alice\": "
-                                      "Disk quota exceeded"))
+    EXPECT_TRUE(logged(fake, LOG_ERR,
+                       "cannot join a new session keyring for user \"alice\": "
+                       "Disk quota exceeded"))
         << fake.log_text();
     EXPECT_EQ(fake.session, before);
     EXPECT_EQ(fake.ids, root_ids);
@@ -290,8 +297,10 @@ TEST(OpenErrors, LinkFailsAfterJoinAndTheKeyringStays) {
     const KeySerial made = fake.session;
     EXPECT_EQ(fake.keys[made].name, "_ses");
     EXPECT_TRUE(fake.keys[made].links.empty());
-    EXPECT_TRUE(logged(fake, LOG_ERR, "cannot link the user keyring of \"alice\" into new session "
-                                      "keyring " + std::to_string(made) + ": Disk quota exceeded"))
+    EXPECT_TRUE(logged(fake, LOG_ERR,
+                       "cannot link the user keyring of \"alice\" into new session "
+                       "keyring " +
+                           std::to_string(made) + ": Disk quota exceeded"))
         << fake.log_text();
     EXPECT_EQ(fake.ids, root_ids);
     // The handle made it, so a close still revokes it.
@@ -304,7 +313,8 @@ TEST(OpenErrors, OutOfMemoryForTheState) {
     fake.fail(Step::allocate, ENOMEM);
     EXPECT_EQ(open(fake, {}), PAM_BUF_ERR);
     EXPECT_EQ(fake.lines_at(LOG_CRIT).size(), 1u);
-    EXPECT_EQ(fake.count(Step::session_lookup), 0u) << "nothing is changed without a place to record it";
+    EXPECT_EQ(fake.count(Step::session_lookup), 0u)
+        << "nothing is changed without a place to record it";
 }
 
 TEST(OpenErrors, SetDataFails) {
@@ -446,7 +456,8 @@ TEST(Lifecycle, CloseWithoutOpenDoesNothing) {
     FakeSystem fake;
     EXPECT_EQ(close(fake, {"revoke", "revokee"}), PAM_SUCCESS);
     EXPECT_EQ(fake.count(Step::revoke), 0u);
-    EXPECT_TRUE(logged(fake, LOG_ERR, "unknown option: revokee")) << "close parses its arguments too";
+    EXPECT_TRUE(logged(fake, LOG_ERR, "unknown option: revokee"))
+        << "close parses its arguments too";
 }
 
 TEST(Lifecycle, AlreadyRevokedCountsAsRevoked) {
@@ -465,8 +476,9 @@ TEST(Lifecycle, FailedRevokeIsReported) {
     const KeySerial made = fake.session;
     fake.fail(Step::revoke, EACCES);
     EXPECT_EQ(close(fake, {"revoke"}), PAM_SESSION_ERR);
-    EXPECT_TRUE(logged(fake, LOG_ERR, "cannot revoke session keyring " + std::to_string(made) +
-                                      ": Permission denied"))
+    EXPECT_TRUE(
+        logged(fake, LOG_ERR,
+               "cannot revoke session keyring " + std::to_string(made) + ": Permission denied"))
         << fake.log_text();
     EXPECT_EQ(fake.ids, root_ids);
 }
@@ -514,8 +526,8 @@ TEST(Lifecycle, DebugExplainsEveryStep) {
     const std::string text = fake.log_text();
     for (const char* needle :
          {"the user-session keyring is", "replacing the session keyring of user \"alice\"",
-          "user-session keyring, so the process has none of its own",
-          "joined new session keyring", "\"_uid.1000\"", "revoked session keyring"}) {
+          "user-session keyring, so the process has none of its own", "joined new session keyring",
+          "\"_uid.1000\"", "revoked session keyring"}) {
         EXPECT_NE(text.find(needle), std::string::npos) << needle << "\n" << text;
     }
     EXPECT_EQ(lines_at_or_above(fake, LOG_INFO), 0u) << text;
