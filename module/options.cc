@@ -10,7 +10,7 @@ struct OptionName {
     bool Options::*flag;
 };
 
-// A table: one entry a line.
+// A table: one entry a line, which tests/suites/30-man.sh reads.
 // clang-format off
 constexpr std::array option_names{
     OptionName{"debug", &Options::debug},
