@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Sessions per second in one process: pam_start_confdir(), open_session,
 // close_session, pam_end(), in a loop, through a one-line session stack, for
 // every module and user named on the command line. Each module gets the same

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The real implementation of the seam.
 #include <keyutils.h>
 #include <security/pam_ext.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The decision rules of doc/design.md ("Decision rules"): a pure function
 // of what was observed.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Every line the module writes goes through here, and from here through
 // pam_vsyslog(): never openlog(), never stderr.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Module arguments, parsed afresh from argv on every call.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // What the four entry points do, with the kernel and libpam behind a System.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The one seam between the module's logic and the outside world: libpam,
 // the passwd database, the thread's credentials and the kernel's keyrings.
 // The module uses kernel_system(); tests put a fake here so that any call

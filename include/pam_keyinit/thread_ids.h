@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The system calls that set one thread's real, effective and saved IDs.
 //
 // On architectures whose first Linux ABI had 16-bit user and group IDs

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Shared by scripts/ and tests/suites/: sourced, not run.
 
 # What building the module and running its meson tests needs on Debian 12.

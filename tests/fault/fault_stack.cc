@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "fault_stack.h"
 
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The per-user key quota (kernel.keys.maxkeys, 200 by default): a user whose
 // quota is full cannot be given a new session keyring. The session fails
 // with one clear line naming EDQUOT, the caller's credentials are intact and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "libpam_faults.h"
 
 #include <dlfcn.h>

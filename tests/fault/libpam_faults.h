@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Failures of the libpam calls the module makes, injected into the shipped
 // module unchanged: the test program defines pam_get_user, pam_get_data,
 // pam_set_data and pam_modutil_getpwnam itself and exports them

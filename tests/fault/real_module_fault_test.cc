@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Fault injection into the shipped module in a real PAM stack on the real
 // kernel. Each case runs in a forked child that makes exactly one call of
 // the module fail: a libpam call through the interposed functions of

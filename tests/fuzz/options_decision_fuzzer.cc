@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // libFuzzer harness for what the module makes of untrusted text: its
 // arguments (from a service file an administrator may have mistyped), the
 // decision they steer, and the kernel's key descriptions. An input is

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // libFuzzer harness for whole flows: open_session, close_session, setcred
 // and authenticate through the module's real session code, against the fake
 // system (tests/support/fake_system.h), with fuzzed arguments, a fuzzed

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Every C++ source of the tree is as clang-format 14 lays it out with the
 # tree's .clang-format. Prints the files that are not, with the first lines
 # that differ; exits 77 when clang-format 14 or the git checkout is missing.

@@ -1,5 +1,11 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Checks that the repository stands alone and speaks with one voice.
+
+Every source file and script (C++, shell, Python, meson.build, anything
+that starts with "#!") names its license on its first line, or on the line
+after the shebang: "// SPDX-License-Identifier: BSD-3-Clause" or
+"# SPDX-License-Identifier: BSD-3-Clause".
 
 Every file path a comment or document cites exists in the tree (a path that
 starts with one of the tree's top-level folders, or the name of a Markdown
@@ -26,6 +32,29 @@ NOT_READ = ("tests/fuzz/corpus/", "tests/fuzz/flow-corpus/", "debian/copyright",
 # Files whose problems are printed as skipped rather than failed, until
 # they are brought in line. Each is named in the summary.
 NOT_YET = ("tests/symbols_test.cc",)
+# Sources and scripts whose license line is printed as skipped rather than
+# failed, until they have one.
+LICENSE_NOT_YET = ("tests/symbols_test.cc", "tests/container-tests.sh", "tests/suites/4*.sh",
+                   "tests/suites/50-benchmark.sh", "debian/*", "debian/*/*", "conf-examples/*",
+                   "meson_options.txt")
+LICENSE_LINES = ("// SPDX-License-Identifier: BSD-3-Clause", "# SPDX-License-Identifier: BSD-3-Clause")
+
+
+def is_source(root, name):
+    path = pathlib.PurePosixPath(name)
+    if path.suffix in {".cc", ".h", ".sh", ".py"} or path.name == "meson.build":
+        return True
+    with open(root / name, "rb") as file:
+        return file.read(2) == b"#!"
+
+
+def license_problem(root, name):
+    lines = (root / name).read_text(errors="replace").splitlines()
+    if lines and lines[0].startswith("#!"):
+        lines = lines[1:]
+    if not lines or lines[0] not in LICENSE_LINES:
+        return f"{name}: does not start with an SPDX-License-Identifier: BSD-3-Clause line"
+    return None
 
 
 def tree_files(root):
@@ -106,12 +135,31 @@ def main():
                 if number not in rules:
                     problems.append(f"{name}: cites rule {number}; the decision rules are "
                                     f"{min(rules)} to {max(rules)}")
+    sources = 0
+    unlicensed = 0
+    license_skipped = 0
+    for name in files:
+        if name.startswith(NOT_READ[:2]) or not is_source(root, name):
+            continue
+        sources += 1
+        problem = license_problem(root, name)
+        if problem is None:
+            continue
+        if any(pathlib.PurePosixPath(name).match(pattern) for pattern in LICENSE_NOT_YET):
+            print(f"skipped: {problem}")
+            license_skipped += 1
+        else:
+            problems.append(problem)
+            unlicensed += 1
+
     skipped = [p for p in problems if p.startswith(tuple(f"{n}:" for n in NOT_YET))]
     problems = [p for p in problems if p not in skipped]
     for problem in skipped:
         print(f"skipped: {problem}")
     for problem in problems:
         print(problem)
+    print(f"licenses: {sources} sources and scripts, {unlicensed} without the line, "
+          f"{license_skipped} skipped")
     print(f"references: {read} files read, {len(rules)} decision rules, "
           f"{len(sections)} sections in doc/design.md, {len(problems)} problems, "
           f"{len(skipped)} skipped")

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The decision rules (doc/design.md, "Decision rules") on the real kernel,
 // ours and Linux-PAM's side by side.
 #include "stack_support.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The handle's life, credentials and failures on the real kernel
 // (doc/design.md, "Per-handle state", "Credentials", "Failures").
 #include <fcntl.h>

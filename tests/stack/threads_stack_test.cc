@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Session keyrings and credentials belong to threads: two sessions on two
 // threads of one process, and a thread that watches its own credentials.
 #include <atomic>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Kernels and containers without usable keyrings (doc/design.md, "Failures"): a
 // seccomp filter in the child makes every keyctl() fail as there.
 #include <cstring>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // One process, 8 threads, 2,000 sessions in all (PAM_KEYINIT_STRESS_SESSIONS
 // to change it) for four users through the built module with force and
 // revoke. Each thread checks, from itself: its real/effective/saved IDs

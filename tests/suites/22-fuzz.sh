@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # libFuzzer (tests/fuzz), built with clang++ and
 # -fsanitize=fuzzer,address,undefined in build-fuzz:
 #  - options-decision-fuzzer: the module's argument parsing, its decision and

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Whole logins, one process each, through the built module:
 #  - 2,000 pamtester runs in a row (PAM_KEYINIT_PAMTESTER_RUNS to change it),
 #    each opening and closing a session with force and revoke: every one must

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # The standard meson options a packager reaches for must build the module,
 # the unit tests and the benchmarks (when Google Benchmark is installed)
 # with warnings as errors, and pass the unit tests: -Db_sanitize=address,

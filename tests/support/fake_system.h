@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // A System whose every call can be made to fail with any errno, with a
 // simulated thread (real/effective/saved IDs), simulated keyrings and any
 // number of PAM handles. Its state is its own: two fakes coexist.

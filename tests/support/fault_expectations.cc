@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "fault_expectations.h"
 
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The expectation table for fault injection (doc/design.md, "Failures"), shared by the cases
 // against the fake kernel (tests/unit/fault_table_test.cc) and those against
 // the built module on the real kernel (tests/fault/real_module_fault_test.cc):

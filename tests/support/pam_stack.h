@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // A real libpam transaction on a service file generated at build time.
 #pragma once
 

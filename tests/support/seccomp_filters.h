@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Seccomp filters that make system calls fail: as a container's filter or a
 // kernel without keys does (every keyctl), or one call of the shipped
 // module, told apart by its arguments. Irreversible: for forked children

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "steps.h"
 
 namespace pam_keyinit::test {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Every call the module makes while a session opens and closes, as a step
 // of its flow: the one list the fake kernel fails calls by, the fault tables
 // name their cases by, and the fault-injection programs arm their failures

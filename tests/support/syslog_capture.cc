@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "syslog_capture.h"
 
 #include <sched.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Catches what the process sends to syslog, so tests can assert a module's
 // log lines. For a child process only: it gives the process a private mount
 // namespace with a fresh /dev whose /dev/log is a socket read here.

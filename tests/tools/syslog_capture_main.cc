@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // syslog-capture -- COMMAND [ARG...]
 // Runs COMMAND with /dev/log caught in a private mount namespace, then
 // prints every line it logged. For machines without a syslog daemon (and

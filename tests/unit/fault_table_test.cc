@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Fault injection at every call the module makes, against the fake kernel:
 // for each step of opening and closing a session, each errno (or PAM code)
 // that step can really return, and each phase (open_session and

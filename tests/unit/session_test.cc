@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The entry-point logic against a fake kernel: the flows of doc/design.md
 // ("Opening", "Closing") and its failures ("Failures").
 #include <gtest/gtest.h>
