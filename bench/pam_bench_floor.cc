@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The floor of the benchmarks: it costs what loading a session module costs
 // and nothing more. It is listed in the same stack, with the same arguments,
 // as the modules it is compared with.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Sessions per second in one process: pam_start_confdir(), open_session,
 // close_session, pam_end(), in a loop, through a one-line session stack, for
 // every module and user named on the command line. Each module gets the same
@@ -63,7 +64,8 @@ std::optional<KeyQuota> read_key_quota(uid_t uid) {
     KeyQuota quota;
     char line[256];
     while (std::fgets(line, sizeof line, file) != nullptr) {
-        if (std::sscanf(line, " %u: %*u %*u/%*u %u/%u", &line_uid, &quota.keys, &quota.max_keys) == 3 &&
+        if (std::sscanf(line, " %u: %*u %*u/%*u %u/%u", &line_uid, &quota.keys, &quota.max_keys) ==
+                3 &&
             line_uid == uid) {
             found = quota;
             break;
@@ -103,7 +105,8 @@ class ServiceFolder {
 public:
     ServiceFolder() {
         const char* tmp = std::getenv("TMPDIR");
-        path_ = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/pam-keyinit-bench.XXXXXX";
+        path_ = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") +
+                "/pam-keyinit-bench.XXXXXX";
         if (mkdtemp(path_.data()) == nullptr) {
             std::perror("mkdtemp");
             std::exit(1);
@@ -122,7 +125,8 @@ public:
     void add(const std::string& name, const std::string& line) {
         const std::string file = path_ + "/" + name;
         std::FILE* out = std::fopen(file.c_str(), "we");
-        if (out == nullptr || std::fprintf(out, "%s\n", line.c_str()) < 0 || std::fclose(out) != 0) {
+        if (out == nullptr || std::fprintf(out, "%s\n", line.c_str()) < 0 ||
+            std::fclose(out) != 0) {
             std::fprintf(stderr, "cannot write %s: %s\n", file.c_str(), std::strerror(errno));
             std::exit(1);
         }
@@ -141,13 +145,15 @@ void run_sessions(benchmark::State& state, const ServiceFolder& folder, const st
     const pam_conv conversation{refuse_conversation, nullptr};
     const auto quota = read_key_quota(uid);
     // Often enough that the user cannot run out of keys between two checks.
-    const long check_every = quota && quota->max_keys >= 16 ? std::min(32U, quota->max_keys / 8) : 1;
+    const long check_every =
+        quota && quota->max_keys >= 16 ? std::min(32U, quota->max_keys / 8) : 1;
     long until_check = check_every;
     long quota_waits = 0;
     const long faults_before = minor_faults();
     for (auto _ : state) {
         pam_handle_t* pamh = nullptr;
-        int status = pam_start_confdir(service.c_str(), user.c_str(), &conversation, folder.path(), &pamh);
+        int status =
+            pam_start_confdir(service.c_str(), user.c_str(), &conversation, folder.path(), &pamh);
         const char* failed_step = "pam_start_confdir";
         if (status == PAM_SUCCESS) {
             status = pam_open_session(pamh, 0);
@@ -158,7 +164,8 @@ void run_sessions(benchmark::State& state, const ServiceFolder& folder, const st
             failed_step = "pam_close_session";
         }
         if (status != PAM_SUCCESS) {
-            const std::string message = std::string(failed_step) + ": " + pam_strerror(pamh, status);
+            const std::string message =
+                std::string(failed_step) + ": " + pam_strerror(pamh, status);
             pam_end(pamh, status);
             state.SkipWithError(message.c_str());
             break;
@@ -180,10 +187,10 @@ void run_sessions(benchmark::State& state, const ServiceFolder& folder, const st
     }
     // A rate over CPU time: on a shared machine wall time mostly measures
     // the neighbours.
-    state.counters["sessions"] = benchmark::Counter(static_cast<double>(state.iterations()),
-                                                    benchmark::Counter::kIsRate);
-    state.counters["faults"] = benchmark::Counter(static_cast<double>(minor_faults() - faults_before),
-                                                  benchmark::Counter::kAvgIterations);
+    state.counters["sessions"] =
+        benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+    state.counters["faults"] = benchmark::Counter(
+        static_cast<double>(minor_faults() - faults_before), benchmark::Counter::kAvgIterations);
     state.counters["quota_waits"] = static_cast<double>(quota_waits);
 }
 
@@ -211,8 +218,10 @@ bool parse_settings(int* argc, char** argv, Settings* settings) {
     }
     *argc = kept;
     if (settings->modules.empty() || settings->users.empty()) {
-        std::fprintf(stderr, "usage: %s --module=NAME=PATH... --user=NAME... "
-                             "[--arguments=\"force revoke\"] [benchmark flags]\n", argv[0]);
+        std::fprintf(stderr,
+                     "usage: %s --module=NAME=PATH... --user=NAME... "
+                     "[--arguments=\"force revoke\"] [benchmark flags]\n",
+                     argv[0]);
         return false;
     }
     return true;
@@ -232,7 +241,8 @@ int main(int argc, char** argv) {
 
     ServiceFolder folder;
     for (const Module& module : settings.modules) {
-        folder.add("bench-" + module.name, "session required " + module.path + " " + settings.arguments);
+        folder.add("bench-" + module.name,
+                   "session required " + module.path + " " + settings.arguments);
     }
     for (const std::string& user : settings.users) {
         const passwd* entry = getpwnam(user.c_str());

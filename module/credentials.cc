@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "pam_keyinit/credentials.h"
 
 namespace pam_keyinit {
@@ -11,13 +12,15 @@ int ActingAsUser::enter(UserIds user) noexcept {
     // GID first: once the real UID is the user's, an unprivileged caller
     // could no longer change it.
     if (user.gid != before_.rgid) {
-        if (int error = system_.set_thread_gids(user.gid, unchanged_gid, unchanged_gid); error < 0) {
+        if (int error = system_.set_thread_gids(user.gid, unchanged_gid, unchanged_gid);
+            error < 0) {
             return error;
         }
         gids_changed_ = true;
     }
     if (user.uid != before_.ruid) {
-        if (int error = system_.set_thread_uids(user.uid, unchanged_uid, unchanged_uid); error < 0) {
+        if (int error = system_.set_thread_uids(user.uid, unchanged_uid, unchanged_uid);
+            error < 0) {
             restore();
             return error;
         }
@@ -29,7 +32,8 @@ int ActingAsUser::enter(UserIds user) noexcept {
 bool ActingAsUser::restore() noexcept {
     bool restored = true;
     if (uids_changed_) {
-        if (int error = system_.set_thread_uids(before_.ruid, before_.euid, before_.suid); error < 0) {
+        if (int error = system_.set_thread_uids(before_.ruid, before_.euid, before_.suid);
+            error < 0) {
             log_.line(LOG_CRIT, "cannot restore UIDs %u/%u/%u of the thread: %s", before_.ruid,
                       before_.euid, before_.suid, errno_text(-error));
             restored = false;
@@ -37,7 +41,8 @@ bool ActingAsUser::restore() noexcept {
         uids_changed_ = false;
     }
     if (gids_changed_) {
-        if (int error = system_.set_thread_gids(before_.rgid, before_.egid, before_.sgid); error < 0) {
+        if (int error = system_.set_thread_gids(before_.rgid, before_.egid, before_.sgid);
+            error < 0) {
             log_.line(LOG_CRIT, "cannot restore GIDs %u/%u/%u of the thread: %s", before_.rgid,
                       before_.egid, before_.sgid, errno_text(-error));
             restored = false;

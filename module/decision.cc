@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "pam_keyinit/decision.h"
 
 namespace pam_keyinit {
@@ -28,25 +29,20 @@ Decision decide(const Observation& seen, uid_t target, Policy policy) noexcept {
 
 const char* explain(Reason reason) noexcept {
     switch (reason) {
-        case Reason::forced:
-            return "the force option is set";
-        case Reason::dead_session:
-            return "the session keyring is revoked or expired";
+        case Reason::forced: return "the force option is set";
+        case Reason::dead_session: return "the session keyring is revoked or expired";
         case Reason::user_session:
             return "the session keyring is the user's user-session keyring, so the "
                    "process has none of its own";
-        case Reason::foreign_owner:
-            return "the session keyring belongs to another user";
+        case Reason::foreign_owner: return "the session keyring belongs to another user";
         case Reason::unknown_owner:
             return "the owner of the session keyring cannot be read, so it is "
                    "taken as another user's";
         case Reason::inherited_foreign:
             return "the session keyring belongs to another user, and the inherit "
                    "option keeps it";
-        case Reason::root_target:
-            return "the target is root, who may use any session keyring";
-        case Reason::own_keyring:
-            return "the session keyring already belongs to the user";
+        case Reason::root_target: return "the target is root, who may use any session keyring";
+        case Reason::own_keyring: return "the session keyring already belongs to the user";
     }
     return "no reason";
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The real implementation of the seam.
 #include <keyutils.h>
 #include <security/pam_ext.h>
@@ -18,11 +19,11 @@ long errno_result(long result) noexcept {
     return result < 0 ? -errno : result;
 }
 
-int get_user(pam_handle_t* pamh, const char** user) {
+int get_user(void*, pam_handle_t* pamh, const char** user) {
     return pam_get_user(pamh, user, nullptr);
 }
 
-int lookup_user(pam_handle_t* pamh, const char* name, UserIds* ids) {
+int lookup_user(void*, pam_handle_t* pamh, const char* name, UserIds* ids) {
     errno = 0;
     const struct passwd* entry = pam_modutil_getpwnam(pamh, name);
     if (entry == nullptr) {
@@ -34,11 +35,24 @@ int lookup_user(pam_handle_t* pamh, const char* name, UserIds* ids) {
     return 0;
 }
 
-void* allocate(std::size_t size) {
+int get_data(void*, const pam_handle_t* pamh, const char* name, const void** data) {
+    return pam_get_data(pamh, name, data);
+}
+
+int set_data(void*, pam_handle_t* pamh, const char* name, void* data,
+             void (*cleanup)(pam_handle_t*, void*, int)) {
+    return pam_set_data(pamh, name, data, cleanup);
+}
+
+void vlog(void*, const pam_handle_t* pamh, int priority, const char* format, va_list args) {
+    pam_vsyslog(pamh, priority, format, args);
+}
+
+void* allocate(void*, std::size_t size) {
     return std::calloc(1, size);
 }
 
-int get_thread_ids(ThreadIds* ids) {
+int get_thread_ids(void*, ThreadIds* ids) {
     if (getresuid(&ids->ruid, &ids->euid, &ids->suid) < 0 ||
         getresgid(&ids->rgid, &ids->egid, &ids->sgid) < 0) {
         return -errno;
@@ -50,45 +64,45 @@ int get_thread_ids(ThreadIds* ids) {
 // the process (POSIX semantics); the raw system calls change only this one.
 // The system call numbers come from pam_keyinit/thread_ids.h, which picks
 // the calls that take 32-bit IDs on every architecture.
-int set_thread_uids(uid_t ruid, uid_t euid, uid_t suid) {
+int set_thread_uids(void*, uid_t ruid, uid_t euid, uid_t suid) {
     return static_cast<int>(errno_result(syscall(thread_ids::setresuid_call, ruid, euid, suid)));
 }
 
-int set_thread_gids(gid_t rgid, gid_t egid, gid_t sgid) {
+int set_thread_gids(void*, gid_t rgid, gid_t egid, gid_t sgid) {
     return static_cast<int>(errno_result(syscall(thread_ids::setresgid_call, rgid, egid, sgid)));
 }
 
-long keyring_id(KeySerial special) {
+long keyring_id(void*, KeySerial special) {
     return errno_result(keyctl_get_keyring_ID(special, 0));
 }
 
-long describe_key(KeySerial key, char* buffer, std::size_t size) {
+long describe_key(void*, KeySerial key, char* buffer, std::size_t size) {
     return errno_result(keyctl_describe(key, buffer, size));
 }
 
-long join_new_session_keyring() {
+long join_new_session_keyring(void*) {
     return errno_result(keyctl_join_session_keyring(nullptr));
 }
 
-long link_key(KeySerial key, KeySerial keyring) {
+long link_key(void*, KeySerial key, KeySerial keyring) {
     return errno_result(keyctl_link(key, keyring));
 }
 
-long revoke_key(KeySerial key) {
+long revoke_key(void*, KeySerial key) {
     return errno_result(keyctl_revoke(key));
 }
 
-long link_persistent_keyring(KeySerial keyring) {
+long link_persistent_keyring(void*, KeySerial keyring) {
     // -1 is "the caller's real UID", which is the target user's here.
     return errno_result(keyctl_get_persistent(static_cast<uid_t>(-1), keyring));
 }
 
-constinit const System kernel = {
+constinit const SystemCalls kernel_calls = {
     .get_user = get_user,
     .lookup_user = lookup_user,
-    .get_data = pam_get_data,
-    .set_data = pam_set_data,
-    .vlog = pam_vsyslog,
+    .get_data = get_data,
+    .set_data = set_data,
+    .vlog = vlog,
     .allocate = allocate,
     .get_thread_ids = get_thread_ids,
     .set_thread_uids = set_thread_uids,
@@ -100,6 +114,9 @@ constinit const System kernel = {
     .revoke_key = revoke_key,
     .link_persistent_keyring = link_persistent_keyring,
 };
+
+// The kernel needs no context.
+constinit const System kernel = {&kernel_calls, nullptr};
 
 }  // namespace
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "pam_keyinit/key_description.h"
 
 #include <charconv>

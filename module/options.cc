@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "pam_keyinit/options.h"
 
 #include <array>
@@ -10,6 +11,8 @@ struct OptionName {
     bool Options::*flag;
 };
 
+// A table: one entry a line, which tests/suites/30-man.sh reads.
+// clang-format off
 constexpr std::array option_names{
     OptionName{"debug", &Options::debug},
     OptionName{"force", &Options::force},
@@ -17,11 +20,12 @@ constexpr std::array option_names{
     OptionName{"inherit", &Options::inherit},
     OptionName{"persistent", &Options::persistent},
 };
+// clang-format on
 
 }  // namespace
 
-Options parse_options(int argc, const char* const* argv,
-                      UnknownOptionSink on_unknown, void* context) noexcept {
+Options parse_options(int argc, const char* const* argv, UnknownOptionSink on_unknown,
+                      void* context) noexcept {
     Options options;
     if (argv == nullptr) {
         return options;

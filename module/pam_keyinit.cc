@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The module's C ABI: each entry point hands its phase to the C++ code.
 // Nothing here or below throws (the code is built without exceptions).
 #include <security/pam_modules.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "pam_keyinit/session.h"
 
 #include <keyutils.h>
@@ -31,23 +32,14 @@ void report_unknown_option(void* context, std::string_view argument) {
                                      static_cast<int>(argument.size()), argument.data());
 }
 
+// Every entry point starts here: its arguments are parsed, and an unknown
+// one reported, on every call.
 Call begin_call(const System& system, pam_handle_t* pamh, Phase phase, int argc,
                 const char** argv) noexcept {
     Call call{system, pamh, phase, Log(system, pamh), {}};
     call.options = parse_options(argc, argv, report_unknown_option, &call.log);
     call.log.enable_debug(call.options.debug);
     return call;
-}
-
-// How a failed keyring call ends the PAM call: out of memory is PAM_BUF_ERR
-// at LOG_CRIT (SPEC.md 7), anything else the phase's error at LOG_ERR.
-struct Failure {
-    int code;
-    int priority;
-};
-
-Failure keyring_failure(const Call& call, long error) {
-    return error == -ENOMEM ? Failure{PAM_BUF_ERR, LOG_CRIT} : Failure{call.phase.error, LOG_ERR};
 }
 
 void release_state(pam_handle_t*, void* data, int) {
@@ -112,12 +104,8 @@ int find_target(Call& call, Target* target) {
     if (error == -ENOENT) {
         return call.log.fail(PAM_USER_UNKNOWN, LOG_NOTICE, "unable to look up user \"%s\"", name);
     }
-    if (error == -ENOMEM) {
-        return call.log.fail(PAM_BUF_ERR, LOG_CRIT, "out of memory looking up user \"%s\"", name);
-    }
     if (error < 0) {
-        return call.log.fail(call.phase.error, LOG_ERR, "cannot look up user \"%s\": %s", name,
-                             errno_text(-error));
+        return call.log.fail_errno(call.phase.error, error, "cannot look up user \"%s\"", name);
     }
     target->name = name;
     return PAM_SUCCESS;
@@ -135,7 +123,8 @@ std::optional<KeyDescription> describe(const System& system, KeySerial key,
     return parse_key_description(std::string_view(buffer.data(), static_cast<std::size_t>(length)));
 }
 
-void debug_session_keyring(Call& call, KeySerial session, const std::optional<KeyDescription>& seen) {
+void debug_session_keyring(Call& call, KeySerial session,
+                           const std::optional<KeyDescription>& seen) {
     if (!call.log.debugging()) {
         return;
     }
@@ -147,14 +136,12 @@ void debug_session_keyring(Call& call, KeySerial session, const std::optional<Ke
     }
 }
 
-// Reads what rules 2 to 4 need; PAM_SUCCESS or the phase's error code.
+// Reads what rules 3 and 4 need; PAM_SUCCESS or the phase's error code.
 int observe(Call& call, KeySerial session, Observation* seen) {
     const long user_session = call.system.keyring_id(KEY_SPEC_USER_SESSION_KEYRING);
     if (user_session < 0) {
-        const Failure failure = keyring_failure(call, user_session);
-        return call.log.fail(failure.code, failure.priority,
-                             "cannot look up the user-session keyring: %s",
-                             errno_text(static_cast<int>(-user_session)));
+        return call.log.fail_errno(call.phase.error, user_session,
+                                   "cannot look up the user-session keyring");
     }
     seen->user_session = static_cast<KeySerial>(user_session);
     DescriptionBuffer buffer;
@@ -171,10 +158,9 @@ int observe(Call& call, KeySerial session, Observation* seen) {
 int replace_session_keyring(Call& call, const Target& target, HandleState& state) {
     const long joined = call.system.join_new_session_keyring();
     if (joined < 0) {
-        const Failure failure = keyring_failure(call, joined);
-        return call.log.fail(failure.code, failure.priority,
-                             "cannot join a new session keyring for user \"%s\": %s", target.name,
-                             errno_text(static_cast<int>(-joined)));
+        return call.log.fail_errno(call.phase.error, joined,
+                                   "cannot join a new session keyring for user \"%s\"",
+                                   target.name);
     }
     const auto made = static_cast<KeySerial>(joined);
     // From here on the thread has the new keyring whatever else fails (a join
@@ -185,23 +171,25 @@ int replace_session_keyring(Call& call, const Target& target, HandleState& state
 
     const long linked = call.system.link_key(KEY_SPEC_USER_KEYRING, made);
     if (linked < 0) {
-        const Failure failure = keyring_failure(call, linked);
-        return call.log.fail(failure.code, failure.priority,
-                             "cannot link the user keyring of \"%s\" into new session keyring %d: %s",
-                             target.name, made, errno_text(static_cast<int>(-linked)));
+        return call.log.fail_errno(
+            call.phase.error, linked,
+            "cannot link the user keyring of \"%s\" into new session keyring %d", target.name,
+            made);
     }
-    call.log.debug("%s: joined new session keyring %d (\"_ses\", owned by uid %u) and linked the "
-                   "user keyring %ld (\"_uid.%u\") into it",
-                   call.phase.name, made, target.ids.uid,
-                   call.log.debugging() ? call.system.keyring_id(KEY_SPEC_USER_KEYRING) : 0L,
-                   target.ids.uid);
+    // Debugging makes no system call of its own: the calls, and so what a
+    // failure of the n-th call does, are the same with and without debug.
+    call.log.debug(
+        "%s: joined new session keyring %d (\"_ses\", owned by uid %u) and linked the "
+        "user keyring (\"_uid.%u\") into it",
+        call.phase.name, made, target.ids.uid, target.ids.uid);
 
     if (call.options.persistent) {
         const long persistent = call.system.link_persistent_keyring(made);
         if (persistent < 0) {
-            call.log.line(LOG_WARNING,
-                          "cannot link the persistent keyring of \"%s\" into session keyring %d: %s",
-                          target.name, made, errno_text(static_cast<int>(-persistent)));
+            call.log.line(
+                LOG_WARNING,
+                "cannot link the persistent keyring of \"%s\" into session keyring %d: %s",
+                target.name, made, errno_text(static_cast<int>(-persistent)));
         } else {
             call.log.debug("%s: linked persistent keyring %ld (\"_persistent.%u\") into it",
                            call.phase.name, persistent, target.ids.uid);
@@ -216,7 +204,8 @@ int set_up_as_user(Call& call, const Target& target, HandleState& state) {
     if (session == -ENOSYS || session == -EPERM) {
         // A kernel without keys, or a container whose seccomp filter blocks
         // keyctl(): there is no keyring to protect, so the login goes on.
-        call.log.line(LOG_INFO, "kernel keyrings are unavailable (%s): session keyring left as it is",
+        call.log.line(LOG_INFO,
+                      "kernel keyrings are unavailable (%s): session keyring left as it is",
                       errno_text(static_cast<int>(-session)));
         state.initialised = true;
         return PAM_SUCCESS;
@@ -227,9 +216,7 @@ int set_up_as_user(Call& call, const Target& target, HandleState& state) {
         call.log.debug("%s: the session keyring is %s", call.phase.name,
                        errno_text(static_cast<int>(-session)));
     } else if (session < 0) {
-        const Failure failure = keyring_failure(call, session);
-        return call.log.fail(failure.code, failure.priority, "cannot look up the session keyring: %s",
-                             errno_text(static_cast<int>(-session)));
+        return call.log.fail_errno(call.phase.error, session, "cannot look up the session keyring");
     } else {
         seen.session = static_cast<KeySerial>(session);
         if (!call.options.force) {
@@ -239,8 +226,8 @@ int set_up_as_user(Call& call, const Target& target, HandleState& state) {
         }
     }
 
-    const Decision decision =
-        decide(seen, target.ids.uid, {.force = call.options.force, .inherit = call.options.inherit});
+    const Decision decision = decide(
+        seen, target.ids.uid, {.force = call.options.force, .inherit = call.options.inherit});
     const char* verdict = decision.verdict == Verdict::replace ? "replacing" : "keeping";
     call.log.debug("%s: %s the session keyring of user \"%s\" (uid %u): %s", call.phase.name,
                    verdict, target.name, target.ids.uid, explain(decision.reason));
@@ -254,9 +241,9 @@ int set_up_as_user(Call& call, const Target& target, HandleState& state) {
 int set_up(Call& call, const Target& target, HandleState& state) {
     ActingAsUser as_user(call.system, call.log);
     if (int error = as_user.enter(target.ids); error < 0) {
-        return call.log.fail(call.phase.error, LOG_ERR,
-                             "cannot switch to user \"%s\" (uid %u, gid %u): %s", target.name,
-                             target.ids.uid, target.ids.gid, errno_text(-error));
+        return call.log.fail_errno(call.phase.error, error,
+                                   "cannot switch to user \"%s\" (uid %u, gid %u)", target.name,
+                                   target.ids.uid, target.ids.gid);
     }
     int status = set_up_as_user(call, target, state);
     if (!as_user.restore()) {
@@ -268,18 +255,18 @@ int set_up(Call& call, const Target& target, HandleState& state) {
 int revoke(Call& call, KeySerial keyring, UserIds owner) {
     ActingAsUser as_user(call.system, call.log);
     if (int error = as_user.enter(owner); error < 0) {
-        return call.log.fail(call.phase.error, LOG_ERR,
-                             "cannot switch to uid %u to revoke session keyring %d: %s", owner.uid,
-                             keyring, errno_text(-error));
+        return call.log.fail_errno(call.phase.error, error,
+                                   "cannot switch to uid %u to revoke session keyring %d",
+                                   owner.uid, keyring);
     }
     int status = PAM_SUCCESS;
     const long revoked = call.system.revoke_key(keyring);
     if (revoked == -EKEYREVOKED || revoked == -ENOKEY) {
-        call.log.debug("%s: session keyring %d was already revoked or gone", call.phase.name, keyring);
+        call.log.debug("%s: session keyring %d was already revoked or gone", call.phase.name,
+                       keyring);
     } else if (revoked < 0) {
-        const Failure failure = keyring_failure(call, revoked);
-        status = call.log.fail(failure.code, failure.priority, "cannot revoke session keyring %d: %s",
-                               keyring, errno_text(static_cast<int>(-revoked)));
+        status = call.log.fail_errno(call.phase.error, revoked, "cannot revoke session keyring %d",
+                                     keyring);
     } else {
         call.log.debug("%s: revoked session keyring %d", call.phase.name, keyring);
     }
@@ -335,7 +322,10 @@ int initialise(const System& system, pam_handle_t* pamh, Phase phase, int argc,
             return status;
         }
     }
-    *state = HandleState{.initialised = false, .opens = 0, .made = 0, .owner = target.ids,
+    *state = HandleState{.initialised = false,
+                         .opens = 0,
+                         .made = 0,
+                         .owner = target.ids,
                          .revoke_requested = call.options.revoke};
     const int status = set_up(call, target, *state);
     // A keyring made before a later step failed still belongs to this handle,
@@ -367,10 +357,9 @@ int finish(const System& system, pam_handle_t* pamh, Phase phase, int argc,
 
 namespace {
 
-int delete_credentials(const System& system, pam_handle_t* pamh, int argc,
-                       const char** argv) noexcept {
-    Call call = begin_call(system, pamh, setcred_phase, argc, argv);
+int delete_credentials(Call& call) noexcept {
     if (!call.options.revoke) {
+        call.log.debug("setcred: deleting credentials revokes only with revoke");
         return PAM_IGNORE;
     }
     HandleState* state = nullptr;
@@ -382,8 +371,10 @@ int delete_credentials(const System& system, pam_handle_t* pamh, int argc,
         return PAM_SUCCESS;
     }
     if (state->opens > 0) {
-        call.log.debug("setcred: %u session(s) still open on this PAM handle: the last close "
-                       "revokes", state->opens);
+        call.log.debug(
+            "setcred: %u session(s) still open on this PAM handle: the last close "
+            "revokes",
+            state->opens);
         return PAM_SUCCESS;
     }
     state->revoke_requested = true;
@@ -394,19 +385,21 @@ int delete_credentials(const System& system, pam_handle_t* pamh, int argc,
 
 int set_credentials(const System& system, pam_handle_t* pamh, int flags, int argc,
                     const char** argv) noexcept {
-    if ((flags & PAM_ESTABLISH_CRED) != 0) {
+    if ((static_cast<unsigned>(flags) & PAM_ESTABLISH_CRED) != 0) {
         return initialise(system, pamh, setcred_phase, argc, argv);
     }
-    if ((flags & PAM_DELETE_CRED) != 0) {
-        return delete_credentials(system, pamh, argc, argv);
+    Call call = begin_call(system, pamh, setcred_phase, argc, argv);
+    if ((static_cast<unsigned>(flags) & PAM_DELETE_CRED) != 0) {
+        return delete_credentials(call);
     }
-    // Still parsed, so that a misspelt argument is reported on every call.
-    begin_call(system, pamh, setcred_phase, argc, argv);
+    call.log.debug("setcred: flags %#x neither establish nor delete credentials", flags);
     return PAM_IGNORE;
 }
 
 int authenticate(const System& system, pam_handle_t* pamh, int argc, const char** argv) noexcept {
-    begin_call(system, pamh, Phase{"authenticate", PAM_AUTH_ERR, false}, argc, argv);
+    const Call call = begin_call(system, pamh, authenticate_phase, argc, argv);
+    call.log.debug("%s: nothing to check here; setcred sets the session keyring up",
+                   call.phase.name);
     return PAM_IGNORE;
 }
 

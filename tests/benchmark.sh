@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Measures this pam_keyinit against Linux-PAM's (the "stock" module of
 # libpam-modules) in the same run, and prints the figures as Markdown tables:
 #

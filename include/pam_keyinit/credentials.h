@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Switching the calling thread's real UID and GID to the target user's, so
 // that @u and @us resolve to that user's keyrings and a new keyring is owned
 // and charged to that user. The effective and saved IDs are left alone, so a

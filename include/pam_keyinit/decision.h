@@ -1,4 +1,6 @@
-// The decision of SPEC.md section 4: a pure function of what was observed.
+// SPDX-License-Identifier: BSD-3-Clause
+// The decision rules of doc/design.md ("Decision rules"): a pure function
+// of what was observed.
 #pragma once
 
 #include <sys/types.h>
@@ -27,13 +29,13 @@ enum class Verdict { replace, keep };
 
 enum class Reason {
     forced,             // rule 1: force
-    dead_session,       // the session keyring is revoked or expired
-    user_session,       // rule 2: no session keyring of its own
-    foreign_owner,      // rule 3: owned by another UID
-    unknown_owner,      // rule 3: owner unreadable, so taken as foreign
-    inherited_foreign,  // rule 3 waived by inherit
-    root_target,        // rule 3 does not apply to root
-    own_keyring,        // rule 4
+    dead_session,       // rule 2: the session keyring is revoked or expired
+    user_session,       // rule 3: no session keyring of its own
+    foreign_owner,      // rule 4: owned by another UID
+    unknown_owner,      // rule 4: owner unreadable, so taken as foreign
+    inherited_foreign,  // rule 4 waived by inherit
+    root_target,        // rule 4 does not apply to root
+    own_keyring,        // rule 5
 };
 
 struct Decision {

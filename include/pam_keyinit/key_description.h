@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Parsing of keyctl_describe() output: "type;uid;gid;perm;description".
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Module arguments, parsed afresh from argv on every call.
 #pragma once
 
@@ -21,7 +22,7 @@ using UnknownOptionSink = void (*)(void* context, std::string_view argument);
 
 // Unknown, malformed and null arguments go to on_unknown (which may be null)
 // and are otherwise ignored. A negative argc is treated as no arguments.
-Options parse_options(int argc, const char* const* argv,
-                      UnknownOptionSink on_unknown, void* context) noexcept;
+Options parse_options(int argc, const char* const* argv, UnknownOptionSink on_unknown,
+                      void* context) noexcept;
 
 }  // namespace pam_keyinit

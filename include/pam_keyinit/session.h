@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // What the four entry points do, with the kernel and libpam behind a System.
 #pragma once
 
@@ -5,7 +6,8 @@
 
 namespace pam_keyinit {
 
-// The PAM call being served, and the error code SPEC.md gives it.
+// The PAM call being served, and the error code that ends it when it
+// fails (doc/design.md, "Failures").
 struct Phase {
     const char* name;
     int error;
@@ -15,13 +17,15 @@ struct Phase {
 inline constexpr Phase open_phase{"open_session", PAM_SESSION_ERR, true};
 inline constexpr Phase setcred_phase{"setcred", PAM_CRED_ERR, false};
 inline constexpr Phase close_phase{"close_session", PAM_SESSION_ERR, false};
+inline constexpr Phase authenticate_phase{"authenticate", PAM_AUTH_ERR, false};
 
-// Gives the calling thread a session keyring of the user's own (SPEC.md 4).
+// Gives the calling thread a session keyring of the user's own (doc/design.md,
+// "Opening").
 int initialise(const System& system, pam_handle_t* pamh, Phase phase, int argc,
                const char** argv) noexcept;
 
 // One close_session: at the last one, revokes the keyring this handle made
-// when revoke was asked for (SPEC.md 5).
+// when revoke was asked for (doc/design.md, "Closing").
 int finish(const System& system, pam_handle_t* pamh, Phase phase, int argc,
            const char** argv) noexcept;
 

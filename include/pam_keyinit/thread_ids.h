@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The system calls that set one thread's real, effective and saved IDs.
 //
 // On architectures whose first Linux ABI had 16-bit user and group IDs
@@ -26,7 +27,7 @@ inline constexpr long setresgid_call = SYS_setresgid32;
 inline constexpr long getresuid_call = SYS_getresuid32;
 #elif defined(SYS_setresuid32) || defined(SYS_setresgid32)
 #error "only one of setresuid32 and setresgid32 is defined: unknown architecture"
-#elif defined(__i386__) || defined(__arm__) || defined(__m68k__) || \
+#elif defined(__i386__) || defined(__arm__) || defined(__m68k__) ||  \
     (defined(__s390__) && !defined(__s390x__)) || defined(__sh__) || \
     (defined(__sparc__) && !defined(__arch64__))
 // These architectures' plain calls take 16-bit IDs: without the *32 calls

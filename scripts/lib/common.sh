@@ -7,6 +7,7 @@ BASE_PACKAGES=(
   g++ meson ninja-build pkg-config
   libpam0g-dev libkeyutils-dev libgtest-dev libseccomp-dev
   keyutils pamtester
+  clang-format-14 python3
 )
 
 # A folder that lives as long as one top-level run, shared with the suites.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "fault_stack.h"
 
 #include <gtest/gtest.h>
@@ -29,9 +30,9 @@ public:
         ASSERT_NE(mkdtemp(directory), nullptr);
         confdir = directory;
         const std::string module = PAM_KEYINIT_MODULE_PATH;
-        std::ofstream(confdir + "/fault") << "auth required " << module << " revoke persistent\n"
-                                          << "session required " << module
-                                          << " revoke persistent\n";
+        std::ofstream(confdir + "/fault")
+            << "auth required " << module << " revoke persistent\n"
+            << "session required " << module << " revoke persistent\n";
         std::ofstream(confdir + "/other") << "auth required pam_deny.so\n"
                                              "account required pam_deny.so\n"
                                              "password required pam_deny.so\n"
@@ -73,7 +74,8 @@ const TestUser& quota_user() {
 
 pam_handle_t* start_fault_service(const std::string& user) {
     pam_handle_t* pamh = nullptr;
-    const int status = pam_start_confdir("fault", user.c_str(), &conversation, confdir.c_str(), &pamh);
+    const int status =
+        pam_start_confdir("fault", user.c_str(), &conversation, confdir.c_str(), &pamh);
     EXPECT_EQ(status, PAM_SUCCESS) << pam_strerror(pamh, status);
     return pamh;
 }

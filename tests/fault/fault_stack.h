@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Shared by the fault-injection cases on the real kernel: a PAM service of
 // their own naming the built module, a user of their own (so that its key
 // quota is not shared with the other suites running at the same time), and

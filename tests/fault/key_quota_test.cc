@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The per-user key quota (kernel.keys.maxkeys, 200 by default): a user whose
 // quota is full cannot be given a new session keyring. The session fails
 // with one clear line naming EDQUOT, the caller's credentials are intact and
@@ -15,7 +16,7 @@
 #include <thread>
 
 #include "fault_stack.h"
-#include "stack.h"
+#include "stack_support.h"
 
 namespace pam_keyinit::test {
 namespace {
@@ -83,8 +84,9 @@ TEST(KeyQuota, FullQuotaFailsTheSessionClearlyAndRecovers) {
             const auto loud = module_lines(lines);
             ASSERT_EQ(loud.size(), 1u) << to_string(lines);
             EXPECT_EQ(loud[0].priority, LOG_ERR);
-            EXPECT_TRUE(loud[0].contains("cannot join a new session keyring for user \"pkt-quota\": "
-                                         "Disk quota exceeded"))
+            EXPECT_TRUE(
+                loud[0].contains("cannot join a new session keyring for user \"pkt-quota\": "
+                                 "Disk quota exceeded"))
                 << loud[0].text;
             std::printf("[   INFO   ] logged: <%d> %s\n", loud[0].priority, loud[0].text.c_str());
             EXPECT_EQ(thread_ids(), before);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "libpam_faults.h"
 
 #include <dlfcn.h>
@@ -10,6 +11,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
 
 namespace pam_keyinit::test {
 namespace {
@@ -21,11 +23,12 @@ struct Armed {
 };
 
 // Each case runs in a forked child with one thread making PAM calls.
-std::array<Armed, 4> armed;
-std::array<int, 4> calls;
+constexpr std::size_t step_count = std::size(all_steps);
+std::array<Armed, step_count> armed;
+std::array<int, step_count> calls;
 
-size_t index_of(PamCall call) {
-    return static_cast<size_t>(call);
+size_t index_of(Step step) {
+    return static_cast<size_t>(step);
 }
 
 bool called_from_module(const void* return_address) {
@@ -37,7 +40,7 @@ bool called_from_module(const void* return_address) {
 }
 
 // Counts a call from the module; true when this one is to fail.
-bool should_fail(PamCall call, const void* return_address, int* failure) {
+bool should_fail(Step call, const void* return_address, int* failure) {
     if (!called_from_module(return_address)) {
         return false;
     }
@@ -62,35 +65,30 @@ Function real(const char* name) {
 
 }  // namespace
 
-const char* pam_call_name(PamCall call) {
-    switch (call) {
-        case PamCall::get_user: return "pam_get_user";
-        case PamCall::get_data: return "pam_get_data";
-        case PamCall::set_data: return "pam_set_data";
-        case PamCall::getpwnam: return "pam_modutil_getpwnam";
-    }
-    return "?";
+bool is_libpam_step(Step step) {
+    return step == Step::get_user || step == Step::get_data || step == Step::set_data ||
+           step == Step::getpwnam;
 }
 
-void fail_pam_call(PamCall call, int failure, int nth) {
-    armed[index_of(call)] = {true, failure, nth};
+void fail_pam_call(Step step, int failure, int nth) {
+    armed[index_of(step)] = {true, failure, nth};
 }
 
-int module_calls(PamCall call) {
-    return calls[index_of(call)];
+int module_calls(Step step) {
+    return calls[index_of(step)];
 }
 
 }  // namespace pam_keyinit::test
 
-using pam_keyinit::test::PamCall;
 using pam_keyinit::test::real;
 using pam_keyinit::test::should_fail;
+using pam_keyinit::test::Step;
 
 #define PAM_KEYINIT_INTERPOSE extern "C" __attribute__((visibility("default"), noinline))
 
 PAM_KEYINIT_INTERPOSE int pam_get_user(pam_handle_t* pamh, const char** user, const char* prompt) {
     int failure = 0;
-    if (should_fail(PamCall::get_user, __builtin_return_address(0), &failure)) {
+    if (should_fail(Step::get_user, __builtin_return_address(0), &failure)) {
         return failure;
     }
     using Function = int (*)(pam_handle_t*, const char**, const char*);
@@ -100,7 +98,7 @@ PAM_KEYINIT_INTERPOSE int pam_get_user(pam_handle_t* pamh, const char** user, co
 PAM_KEYINIT_INTERPOSE int pam_get_data(const pam_handle_t* pamh, const char* name,
                                        const void** data) {
     int failure = 0;
-    if (should_fail(PamCall::get_data, __builtin_return_address(0), &failure)) {
+    if (should_fail(Step::get_data, __builtin_return_address(0), &failure)) {
         return failure;
     }
     using Function = int (*)(const pam_handle_t*, const char*, const void**);
@@ -110,16 +108,17 @@ PAM_KEYINIT_INTERPOSE int pam_get_data(const pam_handle_t* pamh, const char* nam
 PAM_KEYINIT_INTERPOSE int pam_set_data(pam_handle_t* pamh, const char* name, void* data,
                                        void (*cleanup)(pam_handle_t*, void*, int)) {
     int failure = 0;
-    if (should_fail(PamCall::set_data, __builtin_return_address(0), &failure)) {
+    if (should_fail(Step::set_data, __builtin_return_address(0), &failure)) {
         return failure;
     }
-    using Function = int (*)(pam_handle_t*, const char*, void*, void (*)(pam_handle_t*, void*, int));
+    using Function =
+        int (*)(pam_handle_t*, const char*, void*, void (*)(pam_handle_t*, void*, int));
     return real<Function>("pam_set_data")(pamh, name, data, cleanup);
 }
 
 PAM_KEYINIT_INTERPOSE struct passwd* pam_modutil_getpwnam(pam_handle_t* pamh, const char* user) {
     int failure = 0;
-    if (should_fail(PamCall::getpwnam, __builtin_return_address(0), &failure)) {
+    if (should_fail(Step::getpwnam, __builtin_return_address(0), &failure)) {
         errno = failure;
         return nullptr;
     }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Failures of the libpam calls the module makes, injected into the shipped
 // module unchanged: the test program defines pam_get_user, pam_get_data,
 // pam_set_data and pam_modutil_getpwnam itself and exports them
@@ -7,18 +8,20 @@
 // libpam calls some of them itself.
 #pragma once
 
+#include "steps.h"
+
 namespace pam_keyinit::test {
 
-enum class PamCall { get_user, get_data, set_data, getpwnam };
+// Whether step is a libpam call that these functions stand in for:
+// get_user, get_data, set_data or getpwnam.
+bool is_libpam_step(Step step);
 
-const char* pam_call_name(PamCall call);
+// The nth call of that step's function from the module fails: libpam
+// functions return failure (a PAM code); pam_modutil_getpwnam returns null
+// with errno set to failure (0: the user is simply not there).
+void fail_pam_call(Step step, int failure, int nth = 1);
 
-// The nth call of that function from the module fails: libpam functions
-// return failure (a PAM code); pam_modutil_getpwnam returns null with errno
-// set to failure (0: the user is simply not there).
-void fail_pam_call(PamCall call, int failure, int nth = 1);
-
-// How many calls of that function the module has made in this process.
-int module_calls(PamCall call);
+// How many calls of that step's function the module has made in this process.
+int module_calls(Step step);
 
 }  // namespace pam_keyinit::test

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // libFuzzer harness for what the module makes of untrusted text: its
 // arguments (from a service file an administrator may have mistyped), the
 // decision they steer, and the kernel's key descriptions. An input is
@@ -63,10 +64,14 @@ void collect_unknown(void* context, std::string_view argument) {
 constexpr std::string_view option_names[] = {"debug", "force", "revoke", "inherit", "persistent"};
 
 bool flag_of(const Options& options, std::string_view name) {
-    if (name == "debug") return options.debug;
-    if (name == "force") return options.force;
-    if (name == "revoke") return options.revoke;
-    if (name == "inherit") return options.inherit;
+    if (name == "debug")
+        return options.debug;
+    if (name == "force")
+        return options.force;
+    if (name == "revoke")
+        return options.revoke;
+    if (name == "inherit")
+        return options.inherit;
     return options.persistent;
 }
 
@@ -87,7 +92,8 @@ Options check_options(const std::vector<std::string>& arguments) {
         }
         known += is_name ? 1 : 0;
     }
-    require(known + unknown.arguments.size() == arguments.size(), "argument neither known nor reported");
+    require(known + unknown.arguments.size() == arguments.size(),
+            "argument neither known nor reported");
     for (std::string_view reported : unknown.arguments) {
         for (std::string_view name : option_names) {
             require(reported != name, "a known option reported as unknown");
@@ -102,15 +108,15 @@ Options check_options(const std::vector<std::string>& arguments) {
         require(flag_of(options, name) == given, "flag set without its name, or not set with it");
     }
     // The same arguments parse the same way without a sink.
-    require(pam_keyinit::parse_options(static_cast<int>(argv.size()), argv.data(), nullptr, nullptr) ==
-                options,
+    require(pam_keyinit::parse_options(static_cast<int>(argv.size()), argv.data(), nullptr,
+                                       nullptr) == options,
             "parsing depends on the sink");
     return options;
 }
 
 void check_decision(const Observation& seen, uid_t target, const Options& options) {
-    const Decision decision = pam_keyinit::decide(seen, target, {.force = options.force,
-                                                                 .inherit = options.inherit});
+    const Decision decision =
+        pam_keyinit::decide(seen, target, {.force = options.force, .inherit = options.inherit});
     const char* why = pam_keyinit::explain(decision.reason);
     require(why != nullptr && why[0] != '\0', "a reason without words");
     if (options.force) {
@@ -129,7 +135,7 @@ void check_decision(const Observation& seen, uid_t target, const Options& option
     if (decision.verdict == Verdict::keep) {
         require(own || target == 0 || options.inherit, "a foreign keyring kept for a user");
     } else {
-        require(!own && target != 0 && !options.inherit, "a keyring replaced that rule 3 keeps");
+        require(!own && target != 0 && !options.inherit, "a keyring replaced that rule 4 keeps");
     }
 }
 
@@ -139,8 +145,8 @@ void check_description(std::string_view text) {
         return;
     }
     const auto inside = [&](std::string_view part) {
-        return part.empty() ||
-               (part.data() >= text.data() && part.data() + part.size() <= text.data() + text.size());
+        return part.empty() || (part.data() >= text.data() &&
+                                part.data() + part.size() <= text.data() + text.size());
     };
     require(inside(parsed->type) && inside(parsed->name), "a view outside the text");
     require(!parsed->type.empty(), "an empty key type accepted");

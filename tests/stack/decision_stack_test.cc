@@ -1,10 +1,12 @@
-// SPEC.md section 4 on the real kernel, ours and Linux-PAM's side by side.
-#include "stack.h"
+// SPDX-License-Identifier: BSD-3-Clause
+// The decision rules (doc/design.md, "Decision rules") on the real kernel,
+// ours and Linux-PAM's side by side.
+#include "stack_support.h"
 
 namespace pam_keyinit::test {
 namespace {
 
-// Rule 2: a root process with no session keyring of its own.
+// Rule 3: a root process with no session keyring of its own.
 TEST_P(BothModules, UserSessionKeyringIsReplaced) {
     run_in_child([&] {
         auto log = catch_syslog();
@@ -30,7 +32,7 @@ TEST_P(BothModules, ForceReplacesEvenTheUsersOwnKeyring) {
     });
 }
 
-// Rule 4.
+// Rule 5.
 TEST_P(BothModules, KeyringTheUserOwnsIsKept) {
     run_in_child([&] {
         auto log = catch_syslog();
@@ -43,7 +45,7 @@ TEST_P(BothModules, KeyringTheUserOwnsIsKept) {
     });
 }
 
-// Rule 3 waived: both keep root's keyring (Linux-PAM ignores "inherit" and
+// Rule 4 waived: both keep root's keyring (Linux-PAM ignores "inherit" and
 // keeps it anyway).
 TEST_P(BothModules, InheritKeepsARootOwnedKeyring) {
     run_in_child([&] {
@@ -74,7 +76,7 @@ TEST_P(BothModules, UnknownUserIsRefused) {
 INSTANTIATE_TEST_SUITE_P(Decision, BothModules, ::testing::Values(Module::ours, Module::stock),
                          ModuleName());
 
-// Rule 3: where ours differs from Linux-PAM on purpose. A login started from
+// Rule 4: where ours differs from Linux-PAM on purpose. A login started from
 // a systemd service or a container runs in a root-owned anonymous keyring;
 // Linux-PAM keeps it (the user then possesses root's keys), ours replaces it.
 TEST(Differences, RootOwnedKeyringIsReplacedByOursAndKeptByStock) {
@@ -86,9 +88,10 @@ TEST(Differences, RootOwnedKeyringIsReplacedByOursAndKeptByStock) {
         ASSERT_EQ(pam.open_session(), PAM_SUCCESS) << to_string(log.take());
         EXPECT_NE(expect_own_session(alice()), root_keyring);
         const auto lines = log.take();
-        const auto explained = matching(
-            lines, "replacing the session keyring of user \"pkt-alice\" (uid " +
-                       std::to_string(alice().uid) + "): the session keyring belongs to another user");
+        const auto explained =
+            matching(lines, "replacing the session keyring of user \"pkt-alice\" (uid " +
+                                std::to_string(alice().uid) +
+                                "): the session keyring belongs to another user");
         ASSERT_EQ(explained.size(), 1u) << to_string(lines);
         EXPECT_EQ(explained[0].priority, LOG_DEBUG);
         EXPECT_EQ(matching(lines, "is \"_ses\", owned by uid 0").size(), 1u) << to_string(lines);

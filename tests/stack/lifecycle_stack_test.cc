@@ -1,4 +1,6 @@
-// SPEC.md sections 3, 5, 6 and 7 on the real kernel.
+// SPDX-License-Identifier: BSD-3-Clause
+// The handle's life, credentials and failures on the real kernel
+// (doc/design.md, "Per-handle state", "Credentials", "Failures").
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -6,8 +8,8 @@
 #include <cerrno>
 #include <fstream>
 
-#include "seccomp.h"
-#include "stack.h"
+#include "seccomp_filters.h"
+#include "stack_support.h"
 
 namespace pam_keyinit::test {
 namespace {
@@ -46,7 +48,8 @@ TEST_P(Lifecycle, ListedTwiceMakesOneKeyring) {
         ASSERT_EQ(pam.open_session(), PAM_SUCCESS) << to_string(log.take());
         const key_serial_t made = expect_own_session(alice());
         const auto lines = log.take();
-        const char* join_line = GetParam() == Module::ours ? "joined new session keyring" : "JOIN =";
+        const char* join_line =
+            GetParam() == Module::ours ? "joined new session keyring" : "JOIN =";
         EXPECT_EQ(matching(lines, join_line).size(), 1u) << to_string(lines);
         ASSERT_EQ(pam.close_session(), PAM_SUCCESS);
         EXPECT_EQ(describe_error(made), EKEYREVOKED) << "revoked at the last close";
@@ -145,7 +148,7 @@ TEST(Persistent, KernelWithoutPersistentKeyringsOnlyCostsAWarning) {
     PAM_KEYINIT_REQUIRE_ROOT();
     run_in_child([] {
         auto log = catch_syslog();
-        ASSERT_TRUE(fail_keyctl_operation(KEYCTL_GET_PERSISTENT, EOPNOTSUPP));
+        ASSERT_TRUE(fail_keyctl(KEYCTL_GET_PERSISTENT, std::nullopt, EOPNOTSUPP));
         PamTransaction pam(service(Module::ours, "persistent"), alice().name);
         ASSERT_EQ(pam.open_session(), PAM_SUCCESS) << to_string(log.take());
         expect_own_session(alice());
@@ -163,15 +166,15 @@ TEST(Persistent, KernelWithoutPersistentKeyringsOnlyCostsAWarning) {
 class Unprivileged : public BothModules {
 protected:
     std::string make_service(const std::string& directory) const {
-        std::string module = GetParam() == Module::ours ? directory + "/pam_keyinit.so"
-                                                        : PAM_KEYINIT_STOCK_MODULE;
+        std::string module =
+            GetParam() == Module::ours ? directory + "/pam_keyinit.so" : PAM_KEYINIT_STOCK_MODULE;
         if (GetParam() == Module::ours) {
             std::ifstream in(PAM_KEYINIT_MODULE_PATH, std::ios::binary);
             std::ofstream out(module, std::ios::binary);
             out << in.rdbuf();
         }
-        std::ofstream(directory + "/unprivileged") << "session required " << module
-                                                   << " debug force revoke\n";
+        std::ofstream(directory + "/unprivileged")
+            << "session required " << module << " debug force revoke\n";
         return "unprivileged";
     }
 };
@@ -185,8 +188,8 @@ TEST_P(Unprivileged, OpensASessionForItselfOnly) {
         run_in_child([&] {
             auto log = catch_syslog();
             ASSERT_EQ(syscall(SYS_setgroups, 0, nullptr), 0);
-            set_thread_ids({alice().uid, alice().uid, alice().uid, alice().gid, alice().gid,
-                            alice().gid});
+            set_thread_ids(
+                {alice().uid, alice().uid, alice().uid, alice().gid, alice().gid, alice().gid});
             const ThreadIds before = thread_ids();
             const key_serial_t previous = session_keyring();
             pam_handle_t* pamh = nullptr;

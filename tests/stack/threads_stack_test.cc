@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Session keyrings and credentials belong to threads: two sessions on two
 // threads of one process, and a thread that watches its own credentials.
 #include <atomic>
@@ -6,7 +7,7 @@
 #include <mutex>
 #include <thread>
 
-#include "stack.h"
+#include "stack_support.h"
 
 namespace pam_keyinit::test {
 namespace {
@@ -77,9 +78,11 @@ TEST(Threads, TwoHandlesOnTwoThreadsAreTwoSessions) {
             a.run([&] {
                 ASSERT_EQ(pam_a->close_session(), PAM_SUCCESS);
                 if (module == Module::ours) {
-                    EXPECT_EQ(describe_error(first), EKEYREVOKED) << "closing A revokes A's keyring";
+                    EXPECT_EQ(describe_error(first), EKEYREVOKED)
+                        << "closing A revokes A's keyring";
                 } else {
-                    EXPECT_EQ(describe_error(first), 0) << "Linux-PAM: one close of two revokes nothing";
+                    EXPECT_EQ(describe_error(first), 0)
+                        << "Linux-PAM: one close of two revokes nothing";
                 }
             });
             b.run([&] {
@@ -88,13 +91,16 @@ TEST(Threads, TwoHandlesOnTwoThreadsAreTwoSessions) {
                 if (module == Module::ours) {
                     EXPECT_EQ(describe_error(second), EKEYREVOKED);
                 } else {
-                    EXPECT_EQ(describe_error(second), 0) << "Linux-PAM never revokes root's keyring";
+                    EXPECT_EQ(describe_error(second), 0)
+                        << "Linux-PAM never revokes root's keyring";
                 }
             });
             if (module == Module::stock) {
                 // Its last close tried A's keyring from thread B, which does
                 // not possess it: the revoke fails, silently.
-                a.run([&] { EXPECT_EQ(describe_error(first), 0) << "A's keyring outlives its session"; });
+                a.run([&] {
+                    EXPECT_EQ(describe_error(first), 0) << "A's keyring outlives its session";
+                });
             }
             a.run([&] { pam_a.reset(); });
             b.run([&] { pam_b.reset(); });

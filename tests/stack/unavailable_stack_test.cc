@@ -1,9 +1,10 @@
-// Kernels and containers without usable keyrings (SPEC.md section 7): a
+// SPDX-License-Identifier: BSD-3-Clause
+// Kernels and containers without usable keyrings (doc/design.md, "Failures"): a
 // seccomp filter in the child makes every keyctl() fail as there.
 #include <cstring>
 
-#include "seccomp.h"
-#include "stack.h"
+#include "seccomp_filters.h"
+#include "stack_support.h"
 
 namespace pam_keyinit::test {
 namespace {
@@ -29,7 +30,8 @@ TEST_P(KeyringsUnavailable, OursOpensAndClosesWithOneLine) {
         const auto unavailable = matching(lines, "kernel keyrings are unavailable");
         ASSERT_EQ(unavailable.size(), 1u) << to_string(lines);
         EXPECT_EQ(unavailable[0].priority, LOG_INFO);
-        EXPECT_TRUE(unavailable[0].contains(std::strerror(GetParam().error))) << unavailable[0].text;
+        EXPECT_TRUE(unavailable[0].contains(std::strerror(GetParam().error)))
+            << unavailable[0].text;
         for (const LogLine& line : lines) {
             EXPECT_GT(line.priority, LOG_WARNING) << "not an error: " << line.text;
         }
@@ -51,7 +53,8 @@ INSTANTIATE_TEST_SUITE_P(Stack, KeyringsUnavailable,
                          ::testing::Values(Unavailable{EPERM, PAM_SESSION_ERR},
                                            Unavailable{ENOSYS, PAM_SESSION_ERR}),
                          [](const auto& test_info) {
-                             return std::string(test_info.param.error == EPERM ? "EPERM" : "ENOSYS");
+                             return std::string(test_info.param.error == EPERM ? "EPERM"
+                                                                               : "ENOSYS");
                          });
 
 }  // namespace

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // One process, 8 threads, 2,000 sessions in all (PAM_KEYINIT_STRESS_SESSIONS
 // to change it) for four users through the built module with force and
 // revoke. Each thread checks, from itself: its real/effective/saved IDs
@@ -82,8 +83,8 @@ public:
         char directory[] = "/tmp/pam-keyinit-stress.XXXXXX";
         if (mkdtemp(directory) != nullptr) {
             path_ = directory;
-            std::ofstream(path_ + "/stress") << "session required " << PAM_KEYINIT_MODULE_PATH
-                                             << " force revoke\n";
+            std::ofstream(path_ + "/stress")
+                << "session required " << PAM_KEYINIT_MODULE_PATH << " force revoke\n";
             std::ofstream(path_ + "/other") << "session required pam_deny.so\n";
         }
     }
@@ -186,7 +187,8 @@ TEST(Stress, EightThreadsTwoThousandSessions) {
             std::vector<std::thread> workers;
             for (int w = 0; w < thread_count; ++w) {
                 const int share = sessions / thread_count + (w < sessions % thread_count ? 1 : 0);
-                workers.emplace_back(run_sessions, w, share, std::cref(users), std::cref(folder.path()),
+                workers.emplace_back(run_sessions, w, share, std::cref(users),
+                                     std::cref(folder.path()),
                                      std::ref(reports[static_cast<size_t>(w)]));
             }
             for (std::thread& worker : workers) {
@@ -208,13 +210,14 @@ TEST(Stress, EightThreadsTwoThousandSessions) {
                     ADD_FAILURE() << problem;
                 }
             }
-            std::printf("[   INFO   ] %d sessions on %d threads for %d users in %.1f s; %d keyrings "
-                        "revoked; the watcher looked %ld times and saw %ld changes\n",
-                        opened, thread_count, user_count, seconds, revoked, looks.load(),
-                        changes.load());
-            std::printf("[   INFO   ] workers waited %ld ms in all for the key garbage collector "
-                        "(pausing at %u of %u keys charged)\n",
-                        waits, max_keys() * 3 / 4, max_keys());
+            std::printf(
+                "[   INFO   ] %d sessions on %d threads for %d users in %.1f s; %d keyrings "
+                "revoked; the watcher looked %ld times and saw %ld changes\n",
+                opened, thread_count, user_count, seconds, revoked, looks.load(), changes.load());
+            std::printf(
+                "[   INFO   ] workers waited %ld ms in all for the key garbage collector "
+                "(pausing at %u of %u keys charged)\n",
+                waits, max_keys() * 3 / 4, max_keys());
             for (size_t u = 0; u < users.size(); ++u) {
                 std::printf("[   INFO   ] %s: at most %u keys charged\n", users[u].name.c_str(),
                             peak[u]);

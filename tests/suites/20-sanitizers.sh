@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # The tests again under sanitizers (g++ and its runtimes):
 #  - AddressSanitizer + UndefinedBehaviorSanitizer (build-asan): the unit,
 #    real-stack, fault-injection and stress suites. The module itself is

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # The man page and the configuration examples:
 #  - pam_keyinit(8) builds from its scdoc source and installs to man8;
 #  - it lints clean with groff (as lintian and man --warnings do) and with

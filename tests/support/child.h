@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Real-stack cases run in a forked child: session keyrings and credentials
 // belong to the thread, and whatever one case does to them must not leak
 // into the next.

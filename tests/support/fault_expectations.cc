@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "fault_expectations.h"
 
 #include <gtest/gtest.h>
@@ -10,12 +11,10 @@
 namespace pam_keyinit::test::fault_table {
 namespace {
 
-// SPEC.md 7: a keyring call that runs out of memory is PAM_BUF_ERR at
-// LOG_CRIT, whatever step it was; the line still names the step.
+// A call that fails with ENOMEM is PAM_BUF_ERR at LOG_CRIT, whatever step
+// it was; the line still names the step (doc/design.md, "Failures").
 Expected out_of_memory_rule(Step step, int error, Expected expected) {
-    const bool keyring_call = step == Step::session_lookup || step == Step::user_session_lookup ||
-                              step == Step::join || step == Step::link || step == Step::revoke;
-    if (keyring_call && error == ENOMEM && expected.result == phase_error) {
+    if (!returns_pam_code(step) && error == ENOMEM && expected.result == phase_error) {
         expected.result = PAM_BUF_ERR;
         expected.priority = LOG_CRIT;
     }
@@ -26,22 +25,21 @@ Expected expected_open(const Table& table, Step step, int error) {
     const LineTexts& texts = table.texts;
     switch (step) {
         case Step::get_data:
-            return {phase_error, LOG_ERR, "cannot read this module's state", true, Keyring::unchanged};
+            return {phase_error, LOG_ERR, "cannot read this module's state", true,
+                    Keyring::unchanged};
         case Step::get_user:
-            // SPEC.md 7: the code of pam_get_user, logged as Linux-PAM does
-            // (libpam says why; the module only in debug).
+            // The code of pam_get_user, logged as Linux-PAM does (libpam
+            // says why; the module only in debug).
             return {error, std::nullopt, "", false, Keyring::unchanged};
         case Step::lookup_user:
             if (error == ENOENT) {
-                return {PAM_USER_UNKNOWN, LOG_NOTICE, texts.unknown_user, false, Keyring::unchanged};
-            }
-            if (error == ENOMEM) {
-                return {PAM_BUF_ERR, LOG_CRIT, texts.lookup_out_of_memory, false, Keyring::unchanged};
+                return {PAM_USER_UNKNOWN, LOG_NOTICE, texts.unknown_user, false,
+                        Keyring::unchanged};
             }
             return {phase_error, LOG_ERR, texts.lookup_failed, true, Keyring::unchanged};
         case Step::getpwnam:
             if (error == ENOMEM) {
-                return {PAM_BUF_ERR, LOG_CRIT, texts.lookup_out_of_memory, false, Keyring::unchanged};
+                return {phase_error, LOG_ERR, texts.lookup_failed, true, Keyring::unchanged};
             }
             // The shipped lookup cannot tell an NSS failure from a missing
             // entry (pam_modutil_getpwnam() keeps only errno), so both are
@@ -55,7 +53,8 @@ Expected expected_open(const Table& table, Step step, int error) {
                 return {PAM_BUF_ERR, LOG_CRIT, "out of memory keeping the session state", false,
                         Keyring::unchanged};
             }
-            return {phase_error, LOG_ERR, "cannot keep the session state", true, Keyring::unchanged};
+            return {phase_error, LOG_ERR, "cannot keep the session state", true,
+                    Keyring::unchanged};
         case Step::read_ids:
         case Step::switch_gids:
         case Step::switch_uids:
@@ -77,10 +76,8 @@ Expected expected_open(const Table& table, Step step, int error) {
         case Step::describe:
             // An owner that cannot be read is taken as foreign: replaced.
             return {PAM_SUCCESS, std::nullopt, "", false, Keyring::set_up};
-        case Step::join:
-            return {phase_error, LOG_ERR, texts.join, true, Keyring::unchanged};
-        case Step::link:
-            return {phase_error, LOG_ERR, texts.link, true, Keyring::joined_unlinked};
+        case Step::join: return {phase_error, LOG_ERR, texts.join, true, Keyring::unchanged};
+        case Step::link: return {phase_error, LOG_ERR, texts.link, true, Keyring::joined_unlinked};
         case Step::link_persistent:
             return {PAM_SUCCESS, LOG_WARNING, texts.link_persistent, true,
                     Keyring::set_up_without_persistent};
@@ -88,10 +85,9 @@ Expected expected_open(const Table& table, Step step, int error) {
             return {phase_error, LOG_CRIT, texts.restore_uids, true, Keyring::set_up, false};
         case Step::restore_gids:
             return {phase_error, LOG_CRIT, texts.restore_gids, true, Keyring::set_up, false};
-        case Step::revoke:
-            break;
+        case Step::revoke: break;
     }
-    ADD_FAILURE() << "no open expectation for " << table.step_name(step);
+    ADD_FAILURE() << "no open expectation for " << step_name(step);
     return {};
 }
 
@@ -107,7 +103,8 @@ Expected expected_close(const Table& table, Step step, int error) {
             return {phase_error, LOG_ERR, texts.switch_to_revoke, true, Keyring::not_revoked};
         case Step::revoke:
             if (error == EKEYREVOKED || error == ENOKEY) {
-                // Already revoked or gone counts as revoked (SPEC.md 5).
+                // Already revoked or gone counts as revoked (doc/design.md,
+                // "Closing").
                 return {PAM_SUCCESS, std::nullopt, "", false, Keyring::not_revoked};
             }
             return {phase_error, LOG_ERR, "cannot revoke session keyring", true,
@@ -116,10 +113,9 @@ Expected expected_close(const Table& table, Step step, int error) {
             return {phase_error, LOG_CRIT, texts.restore_uids, true, Keyring::revoked, false};
         case Step::restore_gids:
             return {phase_error, LOG_CRIT, texts.restore_gids, true, Keyring::revoked, false};
-        default:
-            break;
+        default: break;
     }
-    ADD_FAILURE() << "no close expectation for " << table.step_name(step);
+    ADD_FAILURE() << "no close expectation for " << step_name(step);
     return {};
 }
 
@@ -148,8 +144,8 @@ bool returns_pam_code(Step step) {
 }
 
 std::vector<int> failures_of(const Table& table, Step step) {
-    const std::vector<int> keyctl_errors{ENOMEM, EDQUOT, EACCES, EPERM, EAGAIN, EINTR, EINVAL,
-                                         EFAULT, EKEYREVOKED, EKEYEXPIRED, ENOKEY, ENOSYS};
+    const std::vector<int> keyctl_errors{ENOMEM, EDQUOT, EACCES,      EPERM,       EAGAIN, EINTR,
+                                         EINVAL, EFAULT, EKEYREVOKED, EKEYEXPIRED, ENOKEY, ENOSYS};
     const std::vector<int> setres_errors{EPERM, EAGAIN, EINVAL};
     switch (step) {
         case Step::get_data: return {PAM_SYSTEM_ERR};
@@ -194,8 +190,8 @@ std::vector<FaultCase> all_cases(const Table& table) {
                       {Step::set_data, Step::read_ids, Step::switch_gids, Step::switch_uids,
                        Step::session_lookup, Step::user_session_lookup, Step::describe, Step::join,
                        Step::link, Step::link_persistent, Step::restore_uids, Step::restore_gids});
-    const std::vector<Step> close_steps{Step::get_data, Step::read_ids, Step::switch_gids,
-                                        Step::switch_uids, Step::revoke, Step::restore_uids,
+    const std::vector<Step> close_steps{Step::get_data,    Step::read_ids, Step::switch_gids,
+                                        Step::switch_uids, Step::revoke,   Step::restore_uids,
                                         Step::restore_gids};
     std::vector<FaultCase> cases;
     for (bool via_setcred : {false, true}) {
@@ -216,7 +212,7 @@ std::vector<FaultCase> all_cases(const Table& table) {
 std::string case_name(const FaultCase& c) {
     const std::string phase = c.flow == Flow::open ? (c.via_setcred ? "establish" : "open")
                                                    : (c.via_setcred ? "delete" : "close");
-    return phase + "_" + c.table->step_name(c.step) + "_" + error_name(c.step, c.error);
+    return phase + "_" + step_name(c.step) + "_" + error_name(c.step, c.error);
 }
 
 std::ostream& operator<<(std::ostream& out, const FaultCase& c) {
@@ -225,6 +221,24 @@ std::ostream& operator<<(std::ostream& out, const FaultCase& c) {
 
 std::string error_text(Step step, int error) {
     return returns_pam_code(step) ? pam_strerror(nullptr, error) : strerrordesc_np(error);
+}
+
+void expect_loud_lines(const std::vector<LoudLine>& loud, const Expected& want, Step step,
+                       int error, const std::string& all_lines) {
+    if (!want.priority) {
+        EXPECT_TRUE(loud.empty()) << all_lines;
+        return;
+    }
+    ASSERT_EQ(loud.size(), 1u) << all_lines;
+    const LoudLine& line = loud[0];
+    EXPECT_EQ(line.priority, *want.priority) << line.text;
+    EXPECT_NE(line.text.find(want.step_text), std::string::npos)
+        << "want \"" << want.step_text << "\" in: " << line.text;
+    if (want.names_error) {
+        EXPECT_NE(line.text.find(error_text(step, error)), std::string::npos)
+            << "want \"" << error_text(step, error) << "\" in: " << line.text;
+    }
+    EXPECT_EQ(line.text.find('\n'), std::string::npos) << line.text;
 }
 
 }  // namespace pam_keyinit::test::fault_table

@@ -1,4 +1,5 @@
-// SPEC.md 7's expectation table for fault injection, shared by the cases
+// SPDX-License-Identifier: BSD-3-Clause
+// The expectation table for fault injection (doc/design.md, "Failures"), shared by the cases
 // against the fake kernel (tests/unit/fault_table_test.cc) and those against
 // the built module on the real kernel (tests/fault/real_module_fault_test.cc):
 // for each step of opening and closing a session and each errno (or PAM
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "pam_keyinit/system.h"
+#include "steps.h"
 
 namespace pam_keyinit::test::fault_table {
 
@@ -22,42 +24,33 @@ constexpr ThreadIds caller_ids{0, 0, 5, 0, 0, 7};
 
 enum class Flow { open, close };
 
-// Each call of the two flows, in the order the module makes them: the
-// caller starts inside a root-owned session keyring (a login from a systemd
+// The flows go through the steps of steps.h in their order: the caller
+// starts inside a root-owned session keyring (a login from a systemd
 // service), so opening reads the session keyring, the user-session keyring
 // and the owner, then joins and links. The user is looked up either by the
-// module's own lookup (lookup_user, then allocate) or by libpam's
+// fake's lookup (lookup_user, then allocate) or by libpam's
 // pam_modutil_getpwnam() (getpwnam); a table has one or the other.
-enum class Step {
-    get_data, get_user, lookup_user, getpwnam, allocate, set_data,
-    read_ids, switch_gids, switch_uids,
-    session_lookup, user_session_lookup, describe, join, link, link_persistent,
-    restore_uids, restore_gids,
-    revoke,
-};
 
 // The texts a table expects in the one line of a step that names the user
 // or the caller's IDs (or as much of them as that table checks).
 struct LineTexts {
-    std::string unknown_user;          // lookup: no such user
-    std::string lookup_out_of_memory;  // lookup: ENOMEM
-    std::string lookup_failed;         // lookup_user: any other errno
-    std::string switch_to_user;        // open: read_ids, switch_gids, switch_uids
+    std::string unknown_user;    // lookup: no such user
+    std::string lookup_failed;   // lookup: any other errno
+    std::string switch_to_user;  // open: read_ids, switch_gids, switch_uids
     std::string join;
     std::string link;
     std::string link_persistent;
     std::string restore_uids;
     std::string restore_gids;
-    std::string switch_to_revoke;      // close: read_ids, switch_gids, switch_uids
+    std::string switch_to_revoke;  // close: read_ids, switch_gids, switch_uids
 };
 
-// One of the two tables: which steps its flows go through, what the cases
-// call each step, and what the lines say.
+// One of the two tables: which steps its flows go through and what the
+// lines say.
 struct Table {
-    Step lookup;           // Step::lookup_user or Step::getpwnam
-    bool allocates;        // Step::allocate follows the lookup
+    Step lookup;                         // Step::lookup_user or Step::getpwnam
+    bool allocates;                      // Step::allocate follows the lookup
     bool persistent_may_be_unsupported;  // EOPNOTSUPP is among link_persistent's failures
-    const char* (*step_name)(Step);
     LineTexts texts;
 };
 
@@ -86,7 +79,7 @@ struct Expected {
     std::string step_text;        // what that line says about the step
     bool names_error;             // the line carries the error's text
     Keyring keyring;
-    bool ids_restored = true;     // false: a restore failed, checked separately
+    bool ids_restored = true;  // false: a restore failed, checked separately
 };
 
 // PAM_SESSION_ERR for the session calls, PAM_CRED_ERR for setcred.
@@ -95,8 +88,8 @@ constexpr int phase_error = -1;
 // The errors that make kernel keyrings count as unavailable.
 bool is_unavailable(int error);
 
-// What SPEC.md 7 gives for step failing with error, opening or closing,
-// with its rule for a keyring call that runs out of memory applied.
+// What doc/design.md ("Failures") gives for step failing with error,
+// opening or closing.
 Expected expected(const Table& table, Flow flow, Step step, int error);
 
 struct FaultCase {
@@ -117,5 +110,18 @@ std::ostream& operator<<(std::ostream& out, const FaultCase& c);
 
 // The error's text as the line carries it: pam_strerror() or strerror.
 std::string error_text(Step step, int error);
+
+// A line the module logged at LOG_INFO or above.
+struct LoudLine {
+    int priority;
+    std::string text;
+};
+
+// The one rule for what a case logs, for both tables: no line at LOG_INFO
+// or above when none is expected, else exactly one, of the expected
+// priority, naming the step (and the error, when it should), on one line.
+// all_lines is printed when the check fails.
+void expect_loud_lines(const std::vector<LoudLine>& loud, const Expected& want, Step step,
+                       int error, const std::string& all_lines);
 
 }  // namespace pam_keyinit::test::fault_table

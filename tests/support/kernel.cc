@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "kernel.h"
 
 #include <fcntl.h>
@@ -9,10 +10,10 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 
 #include "pam_keyinit/key_description.h"
 #include "pam_keyinit/thread_ids.h"
@@ -79,13 +80,17 @@ ThreadIds thread_ids() {
 }
 
 void set_thread_real_ids(uid_t uid, gid_t gid) {
-    ASSERT_EQ(syscall(pam_keyinit::thread_ids::setresgid_call, gid, -1, -1), 0) << std::strerror(errno);
-    ASSERT_EQ(syscall(pam_keyinit::thread_ids::setresuid_call, uid, -1, -1), 0) << std::strerror(errno);
+    ASSERT_EQ(syscall(pam_keyinit::thread_ids::setresgid_call, gid, -1, -1), 0)
+        << std::strerror(errno);
+    ASSERT_EQ(syscall(pam_keyinit::thread_ids::setresuid_call, uid, -1, -1), 0)
+        << std::strerror(errno);
 }
 
 void set_thread_ids(const ThreadIds& ids) {
-    ASSERT_EQ(syscall(pam_keyinit::thread_ids::setresgid_call, ids.rgid, ids.egid, ids.sgid), 0) << std::strerror(errno);
-    ASSERT_EQ(syscall(pam_keyinit::thread_ids::setresuid_call, ids.ruid, ids.euid, ids.suid), 0) << std::strerror(errno);
+    ASSERT_EQ(syscall(pam_keyinit::thread_ids::setresgid_call, ids.rgid, ids.egid, ids.sgid), 0)
+        << std::strerror(errno);
+    ASSERT_EQ(syscall(pam_keyinit::thread_ids::setresuid_call, ids.ruid, ids.euid, ids.suid), 0)
+        << std::strerror(errno);
 }
 
 KeyQuota key_quota(uid_t uid) {

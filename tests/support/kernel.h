@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Reading the real kernel's keyrings and the calling thread's credentials.
 #pragma once
 

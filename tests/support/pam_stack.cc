@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "pam_stack.h"
 
 namespace pam_keyinit::test {
@@ -27,7 +28,7 @@ PamTransaction::PamTransaction(const std::string& service, const std::string& us
 
 PamTransaction::~PamTransaction() {
     if (handle_ != nullptr) {
-        pam_end(handle_, last_status_);
+        pam_end(handle_, PAM_SUCCESS);
     }
 }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // A real libpam transaction on a service file generated at build time.
 #pragma once
 
@@ -25,12 +26,10 @@ public:
     int open_session() { return pam_open_session(handle_, 0); }
     int close_session() { return pam_close_session(handle_, 0); }
     int setcred(int flags) { return pam_setcred(handle_, flags); }
-    pam_handle_t* handle() const { return handle_; }
 
 private:
     pam_handle_t* handle_ = nullptr;
     int start_status_;
-    int last_status_ = PAM_SUCCESS;
 };
 
 }  // namespace pam_keyinit::test

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "syslog_capture.h"
 
 #include <sched.h>
@@ -25,7 +26,7 @@ struct DeviceNode {
 
 // What a PAM stack may open under /dev (pam_exec opens /dev/null).
 constexpr DeviceNode device_nodes[] = {
-    {"/dev/null", 1, 3}, {"/dev/zero", 1, 5},    {"/dev/full", 1, 7},
+    {"/dev/null", 1, 3},   {"/dev/zero", 1, 5},    {"/dev/full", 1, 7},
     {"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0},
 };
 
@@ -48,7 +49,8 @@ LogLine parse(const char* data, size_t size) {
         if (close != std::string::npos) {
             line.priority = LOG_PRI(std::atoi(text.c_str() + 1));
             const size_t colon = text.find(": ", close);
-            line.text = colon != std::string::npos ? text.substr(colon + 2) : text.substr(close + 1);
+            line.text =
+                colon != std::string::npos ? text.substr(colon + 2) : text.substr(close + 1);
         }
     }
     return line;

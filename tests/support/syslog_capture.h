@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Catches what the process sends to syslog, so tests can assert a module's
 // log lines. For a child process only: it gives the process a private mount
 // namespace with a fresh /dev whose /dev/log is a socket read here.
@@ -13,7 +14,9 @@ struct LogLine {
     int priority;      // LOG_ERR, LOG_DEBUG, ...
     std::string text;  // the message after "tag[pid]: "
 
-    bool contains(const std::string& needle) const { return text.find(needle) != std::string::npos; }
+    bool contains(const std::string& needle) const {
+        return text.find(needle) != std::string::npos;
+    }
 };
 
 class SyslogCapture {

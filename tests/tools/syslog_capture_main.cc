@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // syslog-capture -- COMMAND [ARG...]
 // Runs COMMAND with /dev/log caught in a private mount namespace, then
 // prints every line it logged. For machines without a syslog daemon (and
@@ -15,7 +16,7 @@
 namespace {
 
 const char* priority_name(int priority) {
-    static const char* const names[] = {"emerg", "alert", "crit", "err",
+    static const char* const names[] = {"emerg",   "alert",  "crit", "err",
                                         "warning", "notice", "info", "debug"};
     return priority >= 0 && priority < 8 ? names[priority] : "?";
 }

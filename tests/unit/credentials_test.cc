@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include <gtest/gtest.h>
 
 #include <cerrno>
@@ -43,8 +44,8 @@ TEST(ActingAsUser, LeavesMatchingIdsAlone) {
     Log log(fake.system(), fake.pamh());
     ActingAsUser as_user(fake.system(), log);
     EXPECT_EQ(as_user.enter(alice), 0);
-    EXPECT_EQ(fake.count(Call::set_thread_uids), 0u);
-    EXPECT_EQ(fake.count(Call::set_thread_gids), 0u);
+    EXPECT_EQ(fake.count(Step::switch_uids), 0u);
+    EXPECT_EQ(fake.count(Step::switch_gids), 0u);
     EXPECT_TRUE(as_user.restore());
 }
 
@@ -59,17 +60,17 @@ TEST(ActingAsUser, UnprivilegedCallerCannotBecomeAnother) {
 
 TEST(ActingAsUser, FailedGidSwitchChangesNothing) {
     FakeSystem fake;
-    fake.fail(Call::set_thread_gids, EAGAIN);
+    fake.fail(Step::switch_gids, EAGAIN);
     Log log(fake.system(), fake.pamh());
     ActingAsUser as_user(fake.system(), log);
     EXPECT_EQ(as_user.enter(alice), -EAGAIN);
     EXPECT_EQ(fake.ids, root_ids);
-    EXPECT_EQ(fake.count(Call::set_thread_uids), 0u);
+    EXPECT_EQ(fake.count(Step::switch_uids), 0u);
 }
 
 TEST(ActingAsUser, FailedUidSwitchPutsTheGidBack) {
     FakeSystem fake;
-    fake.fail(Call::set_thread_uids, EAGAIN);
+    fake.fail(Step::switch_uids, EAGAIN);
     Log log(fake.system(), fake.pamh());
     ActingAsUser as_user(fake.system(), log);
     EXPECT_EQ(as_user.enter(alice), -EAGAIN);
@@ -78,16 +79,16 @@ TEST(ActingAsUser, FailedUidSwitchPutsTheGidBack) {
 
 TEST(ActingAsUser, FailedReadOfIdsSwitchesNothing) {
     FakeSystem fake;
-    fake.fail(Call::get_thread_ids, EFAULT);
+    fake.fail(Step::read_ids, EFAULT);
     Log log(fake.system(), fake.pamh());
     ActingAsUser as_user(fake.system(), log);
     EXPECT_EQ(as_user.enter(alice), -EFAULT);
-    EXPECT_EQ(fake.count(Call::set_thread_gids), 0u);
+    EXPECT_EQ(fake.count(Step::switch_gids), 0u);
 }
 
 TEST(ActingAsUser, FailedRestoreIsReportedAtCrit) {
     FakeSystem fake;
-    fake.fail(Call::set_thread_uids, EAGAIN, 2);  // the switch works, the restore does not
+    fake.fail(Step::restore_uids, EAGAIN);  // the switch works, the restore does not
     Log log(fake.system(), fake.pamh());
     ActingAsUser as_user(fake.system(), log);
     ASSERT_EQ(as_user.enter(alice), 0);

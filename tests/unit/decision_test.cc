@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include <gtest/gtest.h>
 
 #include "pam_keyinit/decision.h"
@@ -40,6 +41,8 @@ const Observation dead_seen{std::nullopt, std::nullopt, std::nullopt};
 
 const Decision replace_forced{Verdict::replace, Reason::forced};
 
+// A table: one entry a line.
+// clang-format off
 INSTANTIATE_TEST_SUITE_P(
     Rules, DecisionTable,
     ::testing::Values(
@@ -50,12 +53,12 @@ INSTANTIATE_TEST_SUITE_P(
                      replace_forced},
         DecisionCase{"force_root_target", root_owned_seen, root, {.force = true}, replace_forced},
         DecisionCase{"force_dead", dead_seen, alice, {.force = true}, replace_forced},
-        // A revoked or expired session keyring cannot be kept.
+        // Rule 2: a revoked or expired session keyring cannot be kept.
         DecisionCase{"dead", dead_seen, alice, {}, {Verdict::replace, Reason::dead_session}},
         DecisionCase{"dead_inherit", dead_seen, alice, {.inherit = true},
                      {Verdict::replace, Reason::dead_session}},
         DecisionCase{"dead_root", dead_seen, root, {}, {Verdict::replace, Reason::dead_session}},
-        // Rule 2: the user-session keyring means no keyring of its own.
+        // Rule 3: the user-session keyring means no keyring of its own.
         DecisionCase{"user_session", user_session_seen, alice, {},
                      {Verdict::replace, Reason::user_session}},
         DecisionCase{"user_session_inherit", user_session_seen, alice, {.inherit = true},
@@ -64,7 +67,7 @@ INSTANTIATE_TEST_SUITE_P(
                      {Verdict::replace, Reason::user_session}},
         DecisionCase{"user_session_owner_unreadable", {session, session, std::nullopt}, alice, {},
                      {Verdict::replace, Reason::user_session}},
-        // Rule 3: another user's keyring is replaced for a non-root target...
+        // Rule 4: another user's keyring is replaced for a non-root target...
         DecisionCase{"root_owned", root_owned_seen, alice, {},
                      {Verdict::replace, Reason::foreign_owner}},
         DecisionCase{"other_user", other_user_seen, alice, {},
@@ -80,16 +83,17 @@ INSTANTIATE_TEST_SUITE_P(
                      {Verdict::keep, Reason::root_target}},
         DecisionCase{"root_target_unreadable", unreadable_seen, root, {},
                      {Verdict::keep, Reason::root_target}},
-        // Rule 4: the user's own keyring stays.
+        // Rule 5: the user's own keyring stays.
         DecisionCase{"own", own_seen, alice, {}, {Verdict::keep, Reason::own_keyring}},
         DecisionCase{"own_inherit", own_seen, alice, {.inherit = true},
                      {Verdict::keep, Reason::own_keyring}},
         DecisionCase{"root_own", {session, alice_user_session, root}, root, {},
                      {Verdict::keep, Reason::own_keyring}},
-        // Rule 2 without a user-session ID to compare falls through to 3/4.
+        // Rule 3 without a user-session ID to compare falls through to rules 4 and 5.
         DecisionCase{"no_user_session_seen", {session, std::nullopt, alice}, alice, {},
                      {Verdict::keep, Reason::own_keyring}}),
     [](const auto& test_info) { return std::string(test_info.param.name); });
+// clang-format on
 
 TEST(Decision, EveryReasonIsExplained) {
     for (Reason reason : {Reason::forced, Reason::dead_session, Reason::user_session,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include <gtest/gtest.h>
 
 #include "pam_keyinit/key_description.h"
@@ -50,13 +51,12 @@ TEST(KeyDescription, ReadsIdsThatTheKernelPrintsAsNegative) {
 }
 
 TEST(KeyDescription, RejectsMalformedText) {
-    for (const char* text : {"", "keyring", "keyring;0;0;3f", ";0;0;3f030000;x",
-                             "keyring;-0;0;3f030000;x", "keyring;-2147483649;0;3f030000;x",
-                             "keyring;--1;0;3f030000;x", "keyring;-;0;3f030000;x",
-                             "keyring;0;0;-3f030000;x", "keyring;+1;0;3f030000;x",
-                             "keyring; 1;0;3f030000;x", "keyring;1x;0;3f030000;x",
-                             "keyring;4294967296;0;3f030000;x", "keyring;0;0;xyz;x",
-                             "keyring;0;0;1ffffffff;x", "keyring;;0;3f030000;x"}) {
+    for (const char* text :
+         {"", "keyring", "keyring;0;0;3f", ";0;0;3f030000;x", "keyring;-0;0;3f030000;x",
+          "keyring;-2147483649;0;3f030000;x", "keyring;--1;0;3f030000;x", "keyring;-;0;3f030000;x",
+          "keyring;0;0;-3f030000;x", "keyring;+1;0;3f030000;x", "keyring; 1;0;3f030000;x",
+          "keyring;1x;0;3f030000;x", "keyring;4294967296;0;3f030000;x", "keyring;0;0;xyz;x",
+          "keyring;0;0;1ffffffff;x", "keyring;;0;3f030000;x"}) {
         EXPECT_FALSE(parse_key_description(text)) << text;
     }
 }

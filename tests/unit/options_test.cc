@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include <gtest/gtest.h>
 
 #include <string>
@@ -42,26 +43,23 @@ TEST_P(OptionTable, ParsesFlagsAndReportsTheRest) {
 INSTANTIATE_TEST_SUITE_P(
     Arguments, OptionTable,
     ::testing::Values(
-        OptionCase{{}, {}, {}},
-        OptionCase{{"debug"}, {.debug = true}, {}},
-        OptionCase{{"force"}, {.force = true}, {}},
-        OptionCase{{"revoke"}, {.revoke = true}, {}},
+        OptionCase{{}, {}, {}}, OptionCase{{"debug"}, {.debug = true}, {}},
+        OptionCase{{"force"}, {.force = true}, {}}, OptionCase{{"revoke"}, {.revoke = true}, {}},
         OptionCase{{"inherit"}, {.inherit = true}, {}},
         OptionCase{{"persistent"}, {.persistent = true}, {}},
-        OptionCase{{"debug", "force", "revoke", "inherit", "persistent"},
-                   {.debug = true, .force = true, .revoke = true, .inherit = true, .persistent = true},
-                   {}},
+        OptionCase{
+            {"debug", "force", "revoke", "inherit", "persistent"},
+            {.debug = true, .force = true, .revoke = true, .inherit = true, .persistent = true},
+            {}},
         // Repeated options are harmless.
         OptionCase{{"revoke", "revoke", "debug", "debug"}, {.debug = true, .revoke = true}, {}},
         // Misspelt and malformed ones are reported, one by one, in order.
-        OptionCase{{"revokee"}, {}, {"revokee"}},
-        OptionCase{{"debug=1"}, {}, {"debug=1"}},
-        OptionCase{{"--force"}, {}, {"--force"}},
-        OptionCase{{"Force"}, {}, {"Force"}},
-        OptionCase{{"force "}, {}, {"force "}},
-        OptionCase{{""}, {}, {""}},
+        OptionCase{{"revokee"}, {}, {"revokee"}}, OptionCase{{"debug=1"}, {}, {"debug=1"}},
+        OptionCase{{"--force"}, {}, {"--force"}}, OptionCase{{"Force"}, {}, {"Force"}},
+        OptionCase{{"force "}, {}, {"force "}}, OptionCase{{""}, {}, {""}},
         OptionCase{{"revoke", "revokee", "force"}, {.force = true, .revoke = true}, {"revokee"}},
-        OptionCase{{"debug", "use_authtok", "try_first_pass"}, {.debug = true},
+        OptionCase{{"debug", "use_authtok", "try_first_pass"},
+                   {.debug = true},
                    {"use_authtok", "try_first_pass"}}));
 
 TEST(Options, NullArgumentIsReportedAsEmpty) {

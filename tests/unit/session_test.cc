@@ -1,5 +1,6 @@
-// The entry-point logic against a fake kernel: the flows of SPEC.md 4 and 5
-// and the error mapping of section 7.
+// SPDX-License-Identifier: BSD-3-Clause
+// The entry-point logic against a fake kernel: the flows of doc/design.md
+// ("Opening", "Closing") and its failures ("Failures").
 #include <gtest/gtest.h>
 #include <keyutils.h>
 #include <syslog.h>
@@ -73,8 +74,8 @@ TEST(Open, ForceReplacesWithoutLookingFurther) {
     const KeySerial before = fake.session;
     ASSERT_EQ(open(fake, {"force"}), PAM_SUCCESS);
     EXPECT_NE(fake.session, before);
-    EXPECT_EQ(fake.count(Call::describe_key), 0u);
-    EXPECT_EQ(fake.count(Call::join), 1u);
+    EXPECT_EQ(fake.count(Step::describe), 0u);
+    EXPECT_EQ(fake.count(Step::join), 1u);
 }
 
 TEST(Open, KeepsAKeyringTheUserOwns) {
@@ -83,10 +84,11 @@ TEST(Open, KeepsAKeyringTheUserOwns) {
     const KeySerial before = fake.session;
     ASSERT_EQ(open(fake, {"debug"}), PAM_SUCCESS);
     EXPECT_EQ(fake.session, before);
-    EXPECT_EQ(fake.count(Call::join), 0u);
+    EXPECT_EQ(fake.count(Step::join), 0u);
     EXPECT_EQ(fake.state()->made, 0);
-    EXPECT_TRUE(logged(fake, LOG_DEBUG, "keeping the session keyring of user \"alice\" (uid 1000): "
-                                        "the session keyring already belongs to the user"))
+    EXPECT_TRUE(logged(fake, LOG_DEBUG,
+                       "keeping the session keyring of user \"alice\" (uid 1000): "
+                       "the session keyring already belongs to the user"))
         << fake.log_text();
 }
 
@@ -94,10 +96,11 @@ TEST(Open, ReplacesARootOwnedKeyringAndExplainsWhy) {
     FakeSystem fake;
     fake.session = fake.add_keyring(0, "_ses");
     ASSERT_EQ(open(fake, {"debug"}), PAM_SUCCESS);
-    EXPECT_EQ(fake.count(Call::join), 1u);
+    EXPECT_EQ(fake.count(Step::join), 1u);
     EXPECT_TRUE(logged(fake, LOG_DEBUG, "is \"_ses\", owned by uid 0")) << fake.log_text();
-    EXPECT_TRUE(logged(fake, LOG_DEBUG, "replacing the session keyring of user \"alice\" (uid "
-                                        "1000): the session keyring belongs to another user"))
+    EXPECT_TRUE(logged(fake, LOG_DEBUG,
+                       "replacing the session keyring of user \"alice\" (uid "
+                       "1000): the session keyring belongs to another user"))
         << fake.log_text();
 }
 
@@ -105,15 +108,15 @@ TEST(Open, InheritKeepsARootOwnedKeyring) {
     FakeSystem fake;
     fake.session = fake.add_keyring(0, "_ses");
     ASSERT_EQ(open(fake, {"inherit"}), PAM_SUCCESS);
-    EXPECT_EQ(fake.count(Call::join), 0u);
+    EXPECT_EQ(fake.count(Step::join), 0u);
 }
 
 TEST(Open, UnreadableOwnerIsTakenAsForeign) {
     FakeSystem fake;
     fake.session = fake.add_keyring(1000, "_ses");
-    fake.fail(Call::describe_key, EACCES);
+    fake.fail(Step::describe, EACCES);
     ASSERT_EQ(open(fake, {}), PAM_SUCCESS);
-    EXPECT_EQ(fake.count(Call::join), 1u);
+    EXPECT_EQ(fake.count(Step::join), 1u);
 }
 
 TEST(Open, RootTargetKeepsAForeignKeyring) {
@@ -121,8 +124,8 @@ TEST(Open, RootTargetKeepsAForeignKeyring) {
     fake.user = "root";
     fake.session = fake.add_keyring(1000, "_ses");
     ASSERT_EQ(open(fake, {}), PAM_SUCCESS);
-    EXPECT_EQ(fake.count(Call::join), 0u);
-    EXPECT_EQ(fake.count(Call::set_thread_uids), 0u) << "root needs no switch";
+    EXPECT_EQ(fake.count(Step::join), 0u);
+    EXPECT_EQ(fake.count(Step::switch_uids), 0u) << "root needs no switch";
 }
 
 TEST(Open, ReplacesARevokedSessionKeyring) {
@@ -130,7 +133,7 @@ TEST(Open, ReplacesARevokedSessionKeyring) {
     fake.session = fake.add_keyring(1000, "_ses");
     fake.session_revoked = true;
     ASSERT_EQ(open(fake, {}), PAM_SUCCESS) << fake.log_text();
-    EXPECT_EQ(fake.count(Call::join), 1u);
+    EXPECT_EQ(fake.count(Step::join), 1u);
     EXPECT_FALSE(fake.session_revoked);
 }
 
@@ -144,7 +147,7 @@ TEST(Open, PersistentLinksThePersistentKeyring) {
 
 TEST(Open, PersistentUnsupportedOnlyWarns) {
     FakeSystem fake;
-    fake.fail(Call::link_persistent, EOPNOTSUPP);
+    fake.fail(Step::link_persistent, EOPNOTSUPP);
     ASSERT_EQ(open(fake, {"persistent"}), PAM_SUCCESS);
     ASSERT_EQ(fake.lines_at(LOG_WARNING).size(), 1u) << fake.log_text();
     EXPECT_TRUE(logged(fake, LOG_WARNING, "Operation not supported")) << fake.log_text();
@@ -154,7 +157,7 @@ TEST(Open, PersistentUnsupportedOnlyWarns) {
 TEST(Open, WithoutPersistentNoPersistentKeyring) {
     FakeSystem fake;
     ASSERT_EQ(open(fake, {}), PAM_SUCCESS);
-    EXPECT_EQ(fake.count(Call::link_persistent), 0u);
+    EXPECT_EQ(fake.count(Step::link_persistent), 0u);
 }
 
 TEST(Open, UnknownOptionsAreLoggedAndIgnored) {
@@ -165,17 +168,17 @@ TEST(Open, UnknownOptionsAreLoggedAndIgnored) {
     ASSERT_EQ(fake.lines_at(LOG_ERR).size(), 3u) << fake.log_text();
     EXPECT_EQ(fake.lines_at(LOG_ERR)[2].text, "unknown option: ");
     EXPECT_EQ(fake.lines_at(LOG_DEBUG).size(), 0u) << "debug=1 is not debug";
-    EXPECT_EQ(fake.count(Call::join), 1u) << "force still applies";
+    EXPECT_EQ(fake.count(Step::join), 1u) << "force still applies";
 }
 
-// --- Opening: results and log lines of SPEC.md 7.
+// --- Opening: results and log lines (doc/design.md, "Failures").
 
 TEST(OpenErrors, NoUserNameReturnsTheCodeOfPamGetUser) {
     for (int status : {PAM_CONV_ERR, PAM_SYSTEM_ERR, PAM_BUF_ERR}) {
         FakeSystem fake;
         fake.get_user_status = status;
         EXPECT_EQ(open(fake, {}), status);
-        EXPECT_EQ(fake.count(Call::keyring_id), 0u);
+        EXPECT_EQ(fake.count(Step::session_lookup), 0u);
         EXPECT_EQ(lines_at_or_above(fake, LOG_NOTICE), 0u) << fake.log_text();
     }
 }
@@ -184,21 +187,22 @@ TEST(OpenErrors, UnknownUser) {
     FakeSystem fake;
     fake.user = "nobody-here";
     EXPECT_EQ(open(fake, {}), PAM_USER_UNKNOWN);
-    EXPECT_TRUE(logged(fake, LOG_NOTICE, "unable to look up user \"nobody-here\"")) << fake.log_text();
-    EXPECT_EQ(fake.count(Call::keyring_id), 0u);
+    EXPECT_TRUE(logged(fake, LOG_NOTICE, "unable to look up user \"nobody-here\""))
+        << fake.log_text();
+    EXPECT_EQ(fake.count(Step::session_lookup), 0u);
     EXPECT_EQ(fake.state(), nullptr);
 }
 
 TEST(OpenErrors, PasswdLookupOutOfMemory) {
     FakeSystem fake;
-    fake.fail(Call::lookup_user, ENOMEM);
+    fake.fail(Step::lookup_user, ENOMEM);
     EXPECT_EQ(open(fake, {}), PAM_BUF_ERR);
     EXPECT_EQ(fake.lines_at(LOG_CRIT).size(), 1u) << fake.log_text();
 }
 
 TEST(OpenErrors, PasswdLookupOtherError) {
     FakeSystem fake;
-    fake.fail(Call::lookup_user, EIO);
+    fake.fail(Step::lookup_user, EIO);
     EXPECT_EQ(open(fake, {}), PAM_SESSION_ERR);
     EXPECT_TRUE(logged(fake, LOG_ERR, "cannot look up user \"alice\": Input/output error"));
 }
@@ -206,22 +210,22 @@ TEST(OpenErrors, PasswdLookupOtherError) {
 TEST(OpenErrors, KeyringsUnavailableStillOpenAndClose) {
     for (int error : {EPERM, ENOSYS}) {
         FakeSystem fake;
-        fake.fail_always(Call::keyring_id, error);
+        fake.fail_always(Step::session_lookup, error);
         EXPECT_EQ(open(fake, {"force", "revoke"}), PAM_SUCCESS);
         ASSERT_EQ(fake.log.size(), 1u) << fake.log_text();
         EXPECT_EQ(fake.log[0].priority, LOG_INFO);
         EXPECT_NE(fake.log[0].text.find("kernel keyrings are unavailable"), std::string::npos);
-        EXPECT_EQ(fake.count(Call::join), 0u);
+        EXPECT_EQ(fake.count(Step::join), 0u);
         EXPECT_EQ(fake.ids, root_ids);
         EXPECT_EQ(close(fake, {"force", "revoke"}), PAM_SUCCESS);
-        EXPECT_EQ(fake.count(Call::revoke), 0u);
+        EXPECT_EQ(fake.count(Step::revoke), 0u);
         EXPECT_EQ(fake.log.size(), 1u) << fake.log_text();
     }
 }
 
 TEST(OpenErrors, SessionLookupOtherErrorFails) {
     FakeSystem fake;
-    fake.fail(Call::keyring_id, EACCES);
+    fake.fail(Step::session_lookup, EACCES);
     EXPECT_EQ(open(fake, {}), PAM_SESSION_ERR);
     EXPECT_TRUE(logged(fake, LOG_ERR, "cannot look up the session keyring: Permission denied"));
     EXPECT_EQ(fake.ids, root_ids);
@@ -229,18 +233,20 @@ TEST(OpenErrors, SessionLookupOtherErrorFails) {
 
 TEST(OpenErrors, UserSessionLookupFails) {
     FakeSystem fake;
-    fake.fail(Call::keyring_id, EACCES, 2);
+    fake.fail(Step::user_session_lookup, EACCES);
     EXPECT_EQ(open(fake, {}), PAM_SESSION_ERR);
-    EXPECT_TRUE(logged(fake, LOG_ERR, "cannot look up the user-session keyring")) << fake.log_text();
-    EXPECT_EQ(fake.count(Call::join), 0u);
+    EXPECT_TRUE(logged(fake, LOG_ERR, "cannot look up the user-session keyring"))
+        << fake.log_text();
+    EXPECT_EQ(fake.count(Step::join), 0u);
 }
 
 TEST(OpenErrors, KernelOutOfMemoryIsBufErr) {
     FakeSystem fake;
-    fake.fail(Call::join, ENOMEM);
+    fake.fail(Step::join, ENOMEM);
     EXPECT_EQ(open(fake, {}), PAM_BUF_ERR);
-    EXPECT_TRUE(logged(fake, LOG_CRIT, "cannot join a new session keyring for user \"alice\": "
-                                       "Cannot allocate memory"))
+    EXPECT_TRUE(logged(fake, LOG_CRIT,
+                       "cannot join a new session keyring for user \"alice\": "
+                       "Cannot allocate memory"))
         << fake.log_text();
     EXPECT_EQ(fake.ids, root_ids);
 }
@@ -249,10 +255,11 @@ TEST(OpenErrors, SwitchingToTheUserFails) {
     FakeSystem fake;
     fake.ids = {1001, 1001, 1001, 1001, 1001, 1001};  // unprivileged, asking for alice
     EXPECT_EQ(open(fake, {}), PAM_SESSION_ERR);
-    EXPECT_TRUE(logged(fake, LOG_ERR, "cannot switch to user \"alice\" (uid 1000, gid 1000): "
-                                      "Operation not permitted"))
+    EXPECT_TRUE(logged(fake, LOG_ERR,
+                       "cannot switch to user \"alice\" (uid 1000, gid 1000): "
+                       "Operation not permitted"))
         << fake.log_text();
-    EXPECT_EQ(fake.count(Call::keyring_id), 0u);
+    EXPECT_EQ(fake.count(Step::session_lookup), 0u);
     EXPECT_EQ(fake.ids, (ThreadIds{1001, 1001, 1001, 1001, 1001, 1001}));
 }
 
@@ -267,10 +274,11 @@ TEST(OpenErrors, JoinFailsWithQuotaAndTheThreadKeepsItsKeyring) {
     FakeSystem fake;
     fake.session = fake.add_keyring(0, "_ses");
     const KeySerial before = fake.session;
-    fake.fail(Call::join, EDQUOT);
+    fake.fail(Step::join, EDQUOT);
     EXPECT_EQ(open(fake, {}), PAM_SESSION_ERR);
-    EXPECT_TRUE(logged(fake, LOG_ERR, "cannot join a new session keyring for user \"alice\": "
-                                      "Disk quota exceeded"))
+    EXPECT_TRUE(logged(fake, LOG_ERR,
+                       "cannot join a new session keyring for user \"alice\": "
+                       "Disk quota exceeded"))
         << fake.log_text();
     EXPECT_EQ(fake.session, before);
     EXPECT_EQ(fake.ids, root_ids);
@@ -279,19 +287,21 @@ TEST(OpenErrors, JoinFailsWithQuotaAndTheThreadKeepsItsKeyring) {
 
 TEST(OpenErrors, SetcredUsesCredErr) {
     FakeSystem fake;
-    fake.fail(Call::join, EDQUOT);
+    fake.fail(Step::join, EDQUOT);
     EXPECT_EQ(setcred(fake, PAM_ESTABLISH_CRED, {}), PAM_CRED_ERR);
 }
 
 TEST(OpenErrors, LinkFailsAfterJoinAndTheKeyringStays) {
     FakeSystem fake;
-    fake.fail(Call::link, EDQUOT);
+    fake.fail(Step::link, EDQUOT);
     EXPECT_EQ(open(fake, {"revoke"}), PAM_SESSION_ERR);
     const KeySerial made = fake.session;
     EXPECT_EQ(fake.keys[made].name, "_ses");
     EXPECT_TRUE(fake.keys[made].links.empty());
-    EXPECT_TRUE(logged(fake, LOG_ERR, "cannot link the user keyring of \"alice\" into new session "
-                                      "keyring " + std::to_string(made) + ": Disk quota exceeded"))
+    EXPECT_TRUE(logged(fake, LOG_ERR,
+                       "cannot link the user keyring of \"alice\" into new session "
+                       "keyring " +
+                           std::to_string(made) + ": Disk quota exceeded"))
         << fake.log_text();
     EXPECT_EQ(fake.ids, root_ids);
     // The handle made it, so a close still revokes it.
@@ -301,39 +311,40 @@ TEST(OpenErrors, LinkFailsAfterJoinAndTheKeyringStays) {
 
 TEST(OpenErrors, OutOfMemoryForTheState) {
     FakeSystem fake;
-    fake.fail(Call::allocate, ENOMEM);
+    fake.fail(Step::allocate, ENOMEM);
     EXPECT_EQ(open(fake, {}), PAM_BUF_ERR);
     EXPECT_EQ(fake.lines_at(LOG_CRIT).size(), 1u);
-    EXPECT_EQ(fake.count(Call::keyring_id), 0u) << "nothing is changed without a place to record it";
+    EXPECT_EQ(fake.count(Step::session_lookup), 0u)
+        << "nothing is changed without a place to record it";
 }
 
 TEST(OpenErrors, SetDataFails) {
     {
         FakeSystem fake;
-        fake.fail(Call::set_data, PAM_BUF_ERR);
+        fake.fail(Step::set_data, PAM_BUF_ERR);
         EXPECT_EQ(open(fake, {}), PAM_BUF_ERR);
         EXPECT_EQ(fake.lines_at(LOG_CRIT).size(), 1u);
-        EXPECT_EQ(fake.count(Call::join), 0u);
+        EXPECT_EQ(fake.count(Step::join), 0u);
     }
     {
         FakeSystem fake;
-        fake.fail(Call::set_data, PAM_SYSTEM_ERR);
+        fake.fail(Step::set_data, PAM_SYSTEM_ERR);
         EXPECT_EQ(open(fake, {}), PAM_SESSION_ERR);
         EXPECT_TRUE(logged(fake, LOG_ERR, "cannot keep the session state")) << fake.log_text();
-        EXPECT_EQ(fake.count(Call::join), 0u);
+        EXPECT_EQ(fake.count(Step::join), 0u);
     }
 }
 
 TEST(OpenErrors, GetDataFails) {
     FakeSystem fake;
-    fake.fail(Call::get_data, PAM_SYSTEM_ERR);
+    fake.fail(Step::get_data, PAM_SYSTEM_ERR);
     EXPECT_EQ(open(fake, {}), PAM_SESSION_ERR);
     EXPECT_TRUE(logged(fake, LOG_ERR, "cannot read this module's state")) << fake.log_text();
 }
 
 TEST(OpenErrors, FailedRestoreFailsTheCall) {
     FakeSystem fake;
-    fake.fail(Call::set_thread_gids, EAGAIN, 2);  // switching works, putting the GID back does not
+    fake.fail(Step::restore_gids, EAGAIN);  // switching works, putting the GID back does not
     EXPECT_EQ(open(fake, {}), PAM_SESSION_ERR);
     EXPECT_EQ(fake.lines_at(LOG_CRIT).size(), 1u) << fake.log_text();
     EXPECT_EQ(fake.ids.ruid, 0u) << "the UIDs were restored";
@@ -365,14 +376,14 @@ TEST(Lifecycle, NeverRevokesAKeyringItDidNotMake) {
     fake.session = fake.add_keyring(1000, "_ses");
     ASSERT_EQ(open(fake, {"revoke"}), PAM_SUCCESS);
     ASSERT_EQ(close(fake, {"revoke"}), PAM_SUCCESS);
-    EXPECT_EQ(fake.count(Call::revoke), 0u);
+    EXPECT_EQ(fake.count(Step::revoke), 0u);
 }
 
 TEST(Lifecycle, ListedTwiceMakesOneKeyringAndRevokesAtTheLastClose) {
     FakeSystem fake;
     ASSERT_EQ(open(fake, {"revoke"}), PAM_SUCCESS);
     ASSERT_EQ(open(fake, {"revoke"}), PAM_SUCCESS);
-    EXPECT_EQ(fake.count(Call::join), 1u);
+    EXPECT_EQ(fake.count(Step::join), 1u);
     ASSERT_EQ(close(fake, {"revoke"}), PAM_SUCCESS);
     EXPECT_TRUE(fake.revoked.empty());
     ASSERT_EQ(close(fake, {"revoke"}), PAM_SUCCESS);
@@ -387,7 +398,7 @@ TEST(Lifecycle, SetcredThenOpenMakesOneKeyringRevokedAtTheLastClose) {
     const KeySerial made = fake.session;
     ASSERT_EQ(open(fake, {"revoke"}), PAM_SUCCESS);
     EXPECT_EQ(fake.session, made);
-    EXPECT_EQ(fake.count(Call::join), 1u);
+    EXPECT_EQ(fake.count(Step::join), 1u);
     // setcred does not count as an open: an application that never deletes
     // its credentials still gets the keyring revoked at close_session.
     ASSERT_EQ(close(fake, {"revoke"}), PAM_SUCCESS);
@@ -433,7 +444,7 @@ TEST(Lifecycle, OtherSetcredFlagsAreIgnored) {
     EXPECT_EQ(setcred(fake, PAM_REINITIALIZE_CRED, {}), PAM_IGNORE);
     EXPECT_EQ(setcred(fake, PAM_REFRESH_CRED, {"revokee"}), PAM_IGNORE);
     EXPECT_TRUE(logged(fake, LOG_ERR, "unknown option: revokee"));
-    EXPECT_EQ(fake.count(Call::keyring_id), 0u);
+    EXPECT_EQ(fake.count(Step::session_lookup), 0u);
 }
 
 TEST(Lifecycle, AuthenticateIsIgnored) {
@@ -445,15 +456,16 @@ TEST(Lifecycle, AuthenticateIsIgnored) {
 TEST(Lifecycle, CloseWithoutOpenDoesNothing) {
     FakeSystem fake;
     EXPECT_EQ(close(fake, {"revoke", "revokee"}), PAM_SUCCESS);
-    EXPECT_EQ(fake.count(Call::revoke), 0u);
-    EXPECT_TRUE(logged(fake, LOG_ERR, "unknown option: revokee")) << "close parses its arguments too";
+    EXPECT_EQ(fake.count(Step::revoke), 0u);
+    EXPECT_TRUE(logged(fake, LOG_ERR, "unknown option: revokee"))
+        << "close parses its arguments too";
 }
 
 TEST(Lifecycle, AlreadyRevokedCountsAsRevoked) {
     for (int error : {EKEYREVOKED, ENOKEY}) {
         FakeSystem fake;
         ASSERT_EQ(open(fake, {"revoke"}), PAM_SUCCESS);
-        fake.fail(Call::revoke, error);
+        fake.fail(Step::revoke, error);
         EXPECT_EQ(close(fake, {"revoke"}), PAM_SUCCESS);
         EXPECT_EQ(lines_at_or_above(fake, LOG_ERR), 0u) << fake.log_text();
     }
@@ -463,10 +475,11 @@ TEST(Lifecycle, FailedRevokeIsReported) {
     FakeSystem fake;
     ASSERT_EQ(open(fake, {"revoke"}), PAM_SUCCESS);
     const KeySerial made = fake.session;
-    fake.fail(Call::revoke, EACCES);
+    fake.fail(Step::revoke, EACCES);
     EXPECT_EQ(close(fake, {"revoke"}), PAM_SESSION_ERR);
-    EXPECT_TRUE(logged(fake, LOG_ERR, "cannot revoke session keyring " + std::to_string(made) +
-                                      ": Permission denied"))
+    EXPECT_TRUE(
+        logged(fake, LOG_ERR,
+               "cannot revoke session keyring " + std::to_string(made) + ": Permission denied"))
         << fake.log_text();
     EXPECT_EQ(fake.ids, root_ids);
 }
@@ -474,23 +487,23 @@ TEST(Lifecycle, FailedRevokeIsReported) {
 TEST(Lifecycle, FailedRevokeInSetcredIsCredErr) {
     FakeSystem fake;
     ASSERT_EQ(setcred(fake, PAM_ESTABLISH_CRED, {"revoke"}), PAM_SUCCESS);
-    fake.fail(Call::revoke, EACCES);
+    fake.fail(Step::revoke, EACCES);
     EXPECT_EQ(setcred(fake, PAM_DELETE_CRED, {"revoke"}), PAM_CRED_ERR);
 }
 
 TEST(Lifecycle, SwitchFailureAtRevoke) {
     FakeSystem fake;
     ASSERT_EQ(open(fake, {"revoke"}), PAM_SUCCESS);
-    fake.fail(Call::set_thread_gids, EAGAIN, 3);  // open: switch, restore; close: switch
+    fake.fail(Step::switch_gids, EAGAIN, 2);  // the open switched; the close cannot
     EXPECT_EQ(close(fake, {"revoke"}), PAM_SESSION_ERR);
     EXPECT_TRUE(logged(fake, LOG_ERR, "cannot switch to uid 1000 to revoke")) << fake.log_text();
-    EXPECT_EQ(fake.count(Call::revoke), 0u);
+    EXPECT_EQ(fake.count(Step::revoke), 0u);
 }
 
 TEST(Lifecycle, FailedRestoreAfterRevokeFailsTheClose) {
     FakeSystem fake;
     ASSERT_EQ(open(fake, {"revoke"}), PAM_SUCCESS);
-    fake.fail(Call::set_thread_uids, EAGAIN, 4);  // open: switch, restore; close: switch, restore
+    fake.fail(Step::restore_uids, EAGAIN, 2);  // the open restored; the close cannot
     EXPECT_EQ(close(fake, {"revoke"}), PAM_SESSION_ERR);
     EXPECT_EQ(fake.lines_at(LOG_CRIT).size(), 1u) << fake.log_text();
     EXPECT_EQ(fake.revoked.size(), 1u);
@@ -514,11 +527,41 @@ TEST(Lifecycle, DebugExplainsEveryStep) {
     const std::string text = fake.log_text();
     for (const char* needle :
          {"the user-session keyring is", "replacing the session keyring of user \"alice\"",
-          "user-session keyring, so the process has none of its own",
-          "joined new session keyring", "\"_uid.1000\"", "revoked session keyring"}) {
+          "user-session keyring, so the process has none of its own", "joined new session keyring",
+          "\"_uid.1000\"", "revoked session keyring"}) {
         EXPECT_NE(text.find(needle), std::string::npos) << needle << "\n" << text;
     }
     EXPECT_EQ(lines_at_or_above(fake, LOG_INFO), 0u) << text;
+}
+
+// Debugging only adds lines: the module makes the same calls, in the same
+// order, so that the n-th call a fault table fails is the same call.
+TEST(Debug, MakesNoCallOfItsOwn) {
+    for (const char* option : {"force", "persistent"}) {
+        FakeSystem quiet;
+        FakeSystem loud;
+        ASSERT_EQ(open(quiet, {"revoke", option}), PAM_SUCCESS);
+        ASSERT_EQ(open(loud, {"revoke", "debug", option}), PAM_SUCCESS);
+        ASSERT_EQ(close(quiet, {"revoke"}), PAM_SUCCESS);
+        ASSERT_EQ(close(loud, {"revoke", "debug"}), PAM_SUCCESS);
+        EXPECT_EQ(loud.calls, quiet.calls) << option;
+        EXPECT_TRUE(quiet.log.empty()) << quiet.log_text();
+        EXPECT_FALSE(loud.log.empty());
+    }
+}
+
+// Each fake keeps its world behind its own context: one open does not
+// touch the other fake.
+TEST(Seam, TwoFakesCoexist) {
+    FakeSystem first;
+    FakeSystem second;
+    second.user = "root";
+    ASSERT_EQ(open(first, {}), PAM_SUCCESS);
+    EXPECT_TRUE(second.calls.empty());
+    EXPECT_EQ(second.state(), nullptr);
+    ASSERT_EQ(open(second, {}), PAM_SUCCESS);
+    EXPECT_EQ(first.keys[first.session].owner, 1000u);
+    EXPECT_EQ(second.keys[second.session].owner, 0u);
 }
 
 }  // namespace

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Shared by the real-stack cases: real users, real libpam, real keyrings.
 // Each case runs in a forked child (run_in_child), with syslog caught there.
 #pragma once

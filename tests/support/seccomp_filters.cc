@@ -1,4 +1,5 @@
-#include "syscall_faults.h"
+// SPDX-License-Identifier: BSD-3-Clause
+#include "seccomp_filters.h"
 
 #include <seccomp.h>
 #include <sys/syscall.h>
@@ -19,10 +20,9 @@ bool load(long number, const std::vector<scmp_arg_cmp>& conditions, int error) {
     if (filter == nullptr) {
         return false;
     }
-    int status = seccomp_rule_add_array(filter, SCMP_ACT_ERRNO(static_cast<unsigned>(error)),
-                                        static_cast<int>(number),
-                                        static_cast<unsigned>(conditions.size()),
-                                        conditions.data());
+    int status = seccomp_rule_add_array(
+        filter, SCMP_ACT_ERRNO(static_cast<unsigned>(error)), static_cast<int>(number),
+        static_cast<unsigned>(conditions.size()), conditions.data());
     if (status == 0) {
         status = seccomp_load(filter);
     }
@@ -31,6 +31,10 @@ bool load(long number, const std::vector<scmp_arg_cmp>& conditions, int error) {
 }
 
 }  // namespace
+
+bool fail_every_keyctl(int error) {
+    return load(SYS_keyctl, {}, error);
+}
 
 bool fail_keyctl(int operation, std::optional<std::int32_t> first, int error) {
     std::vector<scmp_arg_cmp> conditions{

@@ -1,8 +1,9 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include <sys/syscall.h>
 
 #include <cstring>
 
-#include "stack.h"
+#include "stack_support.h"
 
 namespace pam_keyinit::test {
 namespace {
