@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The built module, as a host program sees it: what it exports and what it
 // drags into the process.
 #include <dlfcn.h>
@@ -98,7 +99,8 @@ public:
     }
 
     // The NUL-terminated string at offset within a string table section.
-    std::string string_at(std::uint64_t table_offset, std::uint64_t table_size, std::uint64_t offset) const {
+    std::string string_at(std::uint64_t table_offset, std::uint64_t table_size,
+                          std::uint64_t offset) const {
         if (offset >= table_size) {
             throw std::runtime_error("string offset outside its table");
         }
@@ -169,15 +171,19 @@ DynamicInfo read_dynamic(const ElfFile& file) {
         const auto strings = file.read<typename Elf::Shdr>(section_offset, link);
         const std::uint64_t names_offset = file.host(strings.sh_offset);
         const std::uint64_t names_size = file.host(strings.sh_size);
-        const auto name = [&](std::uint64_t offset) { return file.string_at(names_offset, names_size, offset); };
+        const auto name = [&](std::uint64_t offset) {
+            return file.string_at(names_offset, names_size, offset);
+        };
         const std::uint64_t offset = file.host(section.sh_offset);
         const std::uint64_t size = file.host(section.sh_size);
         if (type == SHT_DYNSYM) {
             for (std::uint64_t s = 0; s < size / sizeof(typename Elf::Sym); ++s) {
                 const auto symbol = file.read<typename Elf::Sym>(offset, s);
                 const int binding = ELF64_ST_BIND(symbol.st_info);
-                if (file.host(symbol.st_shndx) != SHN_UNDEF && (binding == STB_GLOBAL || binding == STB_WEAK) &&
-                    ELF64_ST_VISIBILITY(symbol.st_other) == STV_DEFAULT && file.host(symbol.st_name) != 0) {
+                if (file.host(symbol.st_shndx) != SHN_UNDEF &&
+                    (binding == STB_GLOBAL || binding == STB_WEAK) &&
+                    ELF64_ST_VISIBILITY(symbol.st_other) == STV_DEFAULT &&
+                    file.host(symbol.st_name) != 0) {
                     info.exported.insert(name(file.host(symbol.st_name)));
                 }
             }
@@ -223,8 +229,9 @@ TEST(Symbols, LoadsWithEveryReferenceResolved) {
     for (const std::string& name : entry_points) {
         EXPECT_NE(dlsym(module, name.c_str()), nullptr) << name;
     }
-    for (const char* hidden : {"_ZN11pam_keyinit10initialiseERKNS_6SystemEP9pam_handleNS_5PhaseEiPPKc",
-                               "_ZN11pam_keyinit13kernel_systemEv"}) {
+    for (const char* hidden :
+         {"_ZN11pam_keyinit10initialiseERKNS_6SystemEP9pam_handleNS_5PhaseEiPPKc",
+          "_ZN11pam_keyinit13kernel_systemEv"}) {
         EXPECT_EQ(dlsym(module, hidden), nullptr) << hidden << " must not be visible";
     }
     dlclose(module);
@@ -237,7 +244,8 @@ TEST(Symbols, ExportsExactlyTheFourEntryPoints) {
 // glibc's dynamic loader: ld-linux*.so.N (x86, arm, riscv), ld64.so.N
 // (s390x, ppc64), ld.so.N (mips).
 bool is_dynamic_loader(const std::string& name) {
-    return name.starts_with("ld-linux") || name.starts_with("ld64.so.") || name.starts_with("ld.so.");
+    return name.starts_with("ld-linux") || name.starts_with("ld64.so.") ||
+           name.starts_with("ld.so.");
 }
 
 TEST(Symbols, NeedsOnlyLibpamLibkeyutilsAndLibc) {

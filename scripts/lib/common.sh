@@ -1,5 +1,5 @@
-# shellcheck shell=bash disable=SC2034
 # SPDX-License-Identifier: BSD-3-Clause
+# shellcheck shell=bash disable=SC2034
 # Shared by scripts/ and tests/suites/: sourced, not run.
 
 # What building the module and running its meson tests needs on Debian 12.

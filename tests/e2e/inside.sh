@@ -136,7 +136,8 @@ pam_file() {  # the file PAM reads for SERVICE
   if [ -e "/etc/pam.d/$1" ]; then echo "/etc/pam.d/$1"; else echo "/usr/lib/pam.d/$1"; fi
 }
 # Debian's own file where it names pam_keyinit; else the pam_keyinit lines
-# of conf-examples/EXAMPLE, put after the line they follow there.
+# of the example file named EXAMPLE (from conf-examples/), put after the
+# line they follow there.
 use_keyinit() {  # use_keyinit SERVICE EXAMPLE
   local service=$1 example=$e2e/conf/$2 file anchor line
   file=$(pam_file "$service")
