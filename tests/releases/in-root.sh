@@ -241,6 +241,15 @@ upgrade)
     (cd "$state" && apt-get -q download "libpam-modules=$(dpkg-query -W -f '${Version}' libpam-modules)" >/dev/null)
     new_stock=$(package_module "$(ls "$state"/libpam-modules_*.deb)" "$state/new-stock")
     cp "$new_stock" "$state/stock.so"
+    new_manual=$(find "$state/new-stock" -name pam_keyinit.8.gz | head -n 1)
+    if [ -n "$new_manual" ]; then
+        cp "$new_manual" "$state/stock.8.gz"
+        if cmp -s /usr/share/man/man8/pam_keyinit.distrib.8.gz "$new_manual"; then
+            pass "upgrade: the new release's stock manual page sits at its diverted name"
+        else
+            fail "upgrade: the diverted manual page is not the new release's"
+        fi
+    fi
     # lib.sh chose the stock name from the old libpam-modules: again.
     # shellcheck source=debian/tests/lib.sh
     . /root/dt/lib.sh
