@@ -208,7 +208,15 @@ SERVICE
     rm -f /etc/pam.d/keyinit-common-session /etc/pam.d/keyinit-common-session-noninteractive /etc/pam.d/keyinit-twice
     ;;
 purge)
+    # With the profile enabled: removing the package takes its lines out.
+    sha256sum /etc/pam.d/common-session /etc/pam.d/common-session-noninteractive >"$state/common.sum"
+    pam-auth-update --enable keyinit
     if dpkg --purge libpam-keyinit; then pass "purge: dpkg --purge libpam-keyinit"; else fail "purge: dpkg --purge failed"; fi
+    if sha256sum --quiet -c "$state/common.sum" && ! grep -q pam_keyinit /etc/pam.d/common-session; then
+        pass "purge: the enabled profile's lines are gone from common-session*"
+    else
+        fail "purge: common-session* still differ after the profile was enabled and the package purged"
+    fi
     check_purged purge
     ;;
 remove)

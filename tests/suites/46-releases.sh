@@ -217,7 +217,7 @@ for release in "${releases[@]}"; do
     continue
   fi
   grep -E '^ *[0-9]+/[0-9]+ .*(OK|FAIL|SKIP)' "$dir/build.log" | sed 's/^/    /'
-  if grep -q -E '^ *[0-9]+/[0-9]+ symbols +OK' "$dir/build.log"; then
+  if grep -q -E '^ *[0-9]+/[0-9]+ [^ ]*symbols / symbols +OK' "$dir/build.log"; then
     pass "$release: the symbols test ran in the package build and passed"
   else
     fail "$release: the symbols test did not run in the package build"
