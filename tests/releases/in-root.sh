@@ -147,8 +147,8 @@ profile)
     sha256sum /etc/pam.d/common-session /etc/pam.d/common-session-noninteractive >"$state/common.sum"
     pam-auth-update --enable keyinit
     for file in common-session common-session-noninteractive; do
-        # First of the "Additional" block: after the primary modules
-        # (pam_unix), before every other per-package module.
+        # First of the "Additional" block, before every other module a
+        # package adds (pam_unix's session part is one of them).
         first=$(sed -n '/^# and here are more per-package modules/,/^# end of pam-auth-update config/p' "/etc/pam.d/$file" |
             grep -v '^#' | head -n 1)
         if [ "$(tr -s ' \t' '  ' <<<"$first")" = "session optional pam_keyinit.so force revoke" ]; then
