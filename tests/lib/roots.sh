@@ -52,7 +52,7 @@ roots_sources() {  # roots_sources SUITE
 roots_recipe() {
   local suite=$1 variant=$2 packages=$3
   shift 3
-  printf '%s\n' "mmdebstrap unshare $suite $variant $packages" "$(roots_sources "$suite")" "$@"
+  printf '%s\n' "mmdebstrap unshare $suite $variant $packages unsafe-io" "$(roots_sources "$suite")" "$@"
 }
 
 roots_tarball() {  # roots_tarball NAME SUITE VARIANT PACKAGES [HOOK...]
@@ -71,9 +71,10 @@ roots_tarball() {  # roots_tarball NAME SUITE VARIANT PACKAGES [HOOK...]
   rm -f "$tarball" "$tarball.recipe"
   # An unstable archive's Release file can be past its Valid-Until for a
   # while after an update stalls; the packages are still what we test.
+  # dpkg need not sync every file of a throwaway root to disk.
   if ! mmdebstrap --mode=unshare --quiet --variant="$variant" --format=tar \
     --aptopt='Acquire::Check-Valid-Until "false"' \
-    --aptopt='Acquire::Retries "3"' \
+    --aptopt='Acquire::Retries "3"' --dpkgopt=force-unsafe-io \
     ${packages:+--include="$packages"} "${hooks[@]}" \
     "$suite" "$tarball.new" - <<<"$sources" >&2; then
     rm -f "$tarball.new"

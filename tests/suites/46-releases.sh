@@ -189,14 +189,16 @@ root_for() {
 }
 
 # --- each release -------------------------------------------------------------
-for release in "${releases[@]}"; do
-  dir=$work/$release
+# build_release RELEASE: builds the package in a clean root of RELEASE and
+# checks what it built.
+build_release() {
+  local release=$1 dir=$work/$1 tarball build_started build_time warnings deb module needed depends
   mkdir -p "$dir/out"
 
   # The build.
   if ! tarball=$(root_for "$release" build); then
     fail "$release: no build root"
-    continue
+    return 1
   fi
   say "$release: build in a clean root (buildd and Build-Depends only)"
   extract "$tarball" "$dir/root"
@@ -214,7 +216,7 @@ for release in "${releases[@]}"; do
   else
     tail -n 60 "$dir/build.log" | sed 's/^/    /'
     fail "$release: dpkg-buildpackage failed"
-    continue
+    return 1
   fi
   grep -E '^ *[0-9]+/[0-9]+ .*(OK|FAIL|SKIP)' "$dir/build.log" | sed 's/^/    /'
   if grep -q -E '^ *[0-9]+/[0-9]+ [^ ]*symbols / symbols +OK' "$dir/build.log"; then
@@ -251,6 +253,11 @@ for release in "${releases[@]}"; do
   echo "$release module: $(stat -c %s "$module") bytes (deb $(stat -c %s "$deb") bytes)" >>"$work/numbers"
   rm -rf --one-file-system "$dir/root"
 
+}
+
+# lint_release RELEASE: that release's lintian on what was built.
+lint_release() {
+  local release=$1 dir=$work/$1 tarball status tags
   # lintian of that release.
   if tarball=$(root_for "$release" lint); then
     extract "$tarball" "$dir/lint"
@@ -274,10 +281,16 @@ for release in "${releases[@]}"; do
     fail "$release: no lintian root"
   fi
 
+}
+
+# system_release RELEASE: install, sessions, profile, purge, newer build.
+system_release() {
+  local release=$1 dir=$work/$1 tarball deb version
+  deb=$(ls "$dir"/out/libpam-keyinit_*.deb 2>/dev/null) || { fail "$release: nothing built to install"; return 1; }
   # A fresh system of that release.
   if ! tarball=$(root_for "$release" system); then
     fail "$release: no system root"
-    continue
+    return 1
   fi
   say "$release: install, sessions, profile, purge in a fresh system"
   extract "$tarball" "$dir/sys"
@@ -297,6 +310,16 @@ for release in "${releases[@]}"; do
   run_counted "$release newer build" "$dir/newer.log" in_root "$dir/sys" bash /root/in-root.sh newer /root/ours.deb /root/newer.deb
   run_counted "$release purge after it" "$dir/purge2.log" in_root "$dir/sys" bash /root/in-root.sh purge
   rm -rf --one-file-system "$dir/sys"
+}
+
+# Builds first, one release after another (they take the processors), while
+# the other roots are still being made; then lintian; then the systems.
+for release in "${releases[@]}"; do build_release "$release"; done
+for release in "${releases[@]}"; do
+  if [ -d "$work/$release/out" ] && ls "$work/$release"/out/*.changes >/dev/null 2>&1; then lint_release "$release"; fi
+done
+for release in "${releases[@]}"; do
+  if ls "$work/$release"/out/*.deb >/dev/null 2>&1; then system_release "$release"; fi
 done
 
 # --- bookworm upgraded to trixie ---------------------------------------------------
