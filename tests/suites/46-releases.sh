@@ -178,7 +178,7 @@ root_for() {
   while [ ! -s "$file" ] && kill -0 "$pid" 2>/dev/null; do
     sleep 1
     waited=$((waited + 1))
-    [ $((waited % 30)) -eq 0 ] && say "still making the $2 root of $1: $(tail -n 1 "$work/roots-$1.log" | cut -c1-100)" >&2
+    [ $((waited % 30)) -eq 0 ] && say "still making the $2 root of $1 with mmdebstrap: $(tail -n 1 "$work/roots-$1.log" | cut -c1-80)" >&2
   done
   if [ ! -s "$file" ]; then
     echo "the $2 root of $1 could not be made:" >&2
@@ -219,7 +219,9 @@ build_release() {
     return 1
   fi
   grep -E '^ *[0-9]+/[0-9]+ .*(OK|FAIL|SKIP)' "$dir/build.log" | sed 's/^/    /'
-  if grep -q -E '^ *[0-9]+/[0-9]+ [^ ]*symbols / symbols +OK' "$dir/build.log"; then
+  # meson test's result line: "2/2 pam-keyinit:symbols / symbols OK" (meson
+  # 1.0) or "2/2 symbols - pam-keyinit:symbols OK" (later).
+  if grep -q -E '^ *[0-9]+/[0-9]+ .*pam-keyinit:symbols.* OK ' "$dir/build.log"; then
     pass "$release: the symbols test ran in the package build and passed"
   else
     fail "$release: the symbols test did not run in the package build"
@@ -266,11 +268,13 @@ lint_release() {
     chmod -R a+rX "$dir/lint/lint"
     # shellcheck disable=SC2016 # expanded in the root
     progress_run "$release lintian" "$dir/lintian.log" in_root "$dir/lint" runuser -u nobody -- env HOME=/tmp sh -c \
-      'lintian --version; lintian --fail-on error,warning --display-info --show-overrides /lint/*.changes'
+      'lintian --version; lintian --fail-on none --display-info --show-overrides /lint/*.changes'
     status=$?
     sed 's/^/    /' "$dir/lintian.log"
     tags=$(grep -c -E '^[EWIPXO]: ' "$dir/lintian.log")
     echo "$release lintian: $(head -n 1 "$dir/lintian.log"), exit $status, $tags tags: $(grep -E '^[EWIPXO]: ' "$dir/lintian.log" | awk '{print $1 $3}' | sort | uniq | tr '\n' ' ')" >>"$work/numbers"
+    # Judged by the tags it prints: an overridden warning (O:) is shown, and
+    # counts with --fail-on in Debian 12's lintian; an E: or W: line fails.
     if [ "$status" -eq 0 ] && ! grep -q -E '^[EW]: ' "$dir/lintian.log"; then
       pass "$release: lintian: no errors, no warnings ($tags informational tags shown above)"
     else
