@@ -245,18 +245,26 @@ upgrade)
     fi
     check_diversions upgrade
     check_module_is "upgrade: still this package's module" "$state/ours.so"
-    # The new release's stock module, from its package.
-    (cd "$state" && apt-get -q download "libpam-modules=$(dpkg-query -W -f '${Version}' libpam-modules)" >/dev/null)
-    new_stock=$(package_module "$(ls "$state"/libpam-modules_*.deb)" "$state/new-stock")
-    cp "$new_stock" "$state/stock.so"
+    # The new release's stock module and manual page, from its packages
+    # (Debian 13 moved the manual pages from libpam-modules to
+    # libpam-runtime).
+    rm -rf "$state/new-stock"
+    for package in libpam-modules libpam-runtime; do
+        (cd "$state" && apt-get -q download "$package=$(dpkg-query -W -f '${Version}' "$package")" >/dev/null 2>&1)
+        dpkg-deb -x "$(ls "$state/${package}"_*.deb)" "$state/new-stock"
+    done
+    cp "$(find "$state/new-stock" -name pam_keyinit.so -type f | head -n 1)" "$state/stock.so"
     new_manual=$(find "$state/new-stock" -name pam_keyinit.8.gz | head -n 1)
     if [ -n "$new_manual" ]; then
         cp "$new_manual" "$state/stock.8.gz"
-        if cmp -s /usr/share/man/man8/pam_keyinit.distrib.8.gz "$new_manual"; then
-            pass "upgrade: the new release's stock manual page sits at its diverted name"
+        if cmp -s /usr/share/man/man8/pam_keyinit.distrib.8.gz "$new_manual" &&
+            ! cmp -s "$manual" "$new_manual"; then
+            pass "upgrade: the new release's stock manual page sits at its diverted name, this package's in its place"
         else
             fail "upgrade: the diverted manual page is not the new release's"
         fi
+    else
+        fail "upgrade: the new release ships no pam_keyinit(8) in libpam-modules or libpam-runtime"
     fi
     # lib.sh chose the stock name from the old libpam-modules: again.
     # shellcheck source=debian/tests/lib.sh
