@@ -236,8 +236,14 @@ upgrade)
     rm -f /etc/apt/sources.list.d/*
     apt-get -q update >/dev/null
     before=$(dpkg-query -W -f '${Version}' libpam-modules)
-    if apt-get -q -y -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
-        -o Dpkg::Use-Pty=0 dist-upgrade >"$state/upgrade.log" 2>&1; then
+    apt-get -q -y -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+        -o Dpkg::Use-Pty=0 dist-upgrade >"$state/upgrade.log" 2>&1 &
+    upgrading=$!
+    while kill -0 "$upgrading" 2>/dev/null; do
+        sleep 15
+        echo "dist-upgrade: $(tail -n 1 "$state/upgrade.log" | cut -c1-80)"
+    done
+    if wait "$upgrading"; then
         pass "upgrade: apt-get dist-upgrade (libpam-modules $before -> $(dpkg-query -W -f '${Version}' libpam-modules))"
     else
         fail "upgrade: apt-get dist-upgrade failed"
