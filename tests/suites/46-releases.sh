@@ -272,7 +272,7 @@ lint_release() {
     status=$?
     sed 's/^/    /' "$dir/lintian.log"
     tags=$(grep -c -E '^[EWIPXO]: ' "$dir/lintian.log")
-    echo "$release lintian: $(head -n 1 "$dir/lintian.log"), exit $status, $tags tags: $(grep -E '^[EWIPXO]: ' "$dir/lintian.log" | awk '{print $1 $3}' | sort | uniq | tr '\n' ' ')" >>"$work/numbers"
+    echo "$release lintian: $(head -n 1 "$dir/lintian.log"), exit $status, $tags tags: $(grep -E '^[EWIPXO]: ' "$dir/lintian.log" | sed -E 's/^([A-Z]): [^ ]+( source)?: ([^ ]+).*/\1:\3/' | sort -u | tr '\n' ' ')" >>"$work/numbers"
     # Judged by the tags it prints: an overridden warning (O:) is shown, and
     # counts with --fail-on in Debian 12's lintian; an E: or W: line fails.
     if [ "$status" -eq 0 ] && ! grep -q -E '^[EW]: ' "$dir/lintian.log"; then
