@@ -9,11 +9,18 @@ set -eu
 multiarch=$(dpkg-query -L "libpam-modules:$(dpkg --print-architecture)" |
     sed -n 's|^.*/lib/\([^/]*\)/security/pam_permit\.so$|\1|p' | head -n 1)
 security_dir=/usr/lib/$multiarch/security
-# Where preinst diverts Linux-PAM's module to on Debian 12, whose
-# libpam-modules registers it under /lib; PAM can still load it there by
-# absolute path, which is how these tests compare the two.
-# shellcheck disable=SC2034 # for the tests that source this
-stock_module=$security_dir/pam_keyinit.so.distrib
+# Where preinst diverted Linux-PAM's module to: pam_keyinit.so.distrib
+# where libpam-modules registers it under /lib (Debian 12),
+# pam_keyinit.so.usr-distrib where it registers the /usr/lib name (Debian
+# 13 and later). PAM can still load it there by absolute path, which is how
+# these tests compare the two.
+if dpkg-query -L "libpam-modules:$(dpkg --print-architecture)" |
+    grep -qx "$security_dir/pam_keyinit.so"; then
+    stock_module=$security_dir/pam_keyinit.so.usr-distrib
+else
+    # shellcheck disable=SC2034 # for the tests that source this
+    stock_module=$security_dir/pam_keyinit.so.distrib
+fi
 
 work=${AUTOPKGTEST_TMP:-$(mktemp -d)}
 probe=$work/keyring-probe
