@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # shellcheck shell=bash
 # Shared by the tests in debian/tests/: sourced by bash, not run.
 # Each test runs as root in a testbed where libpam-keyinit is installed.
