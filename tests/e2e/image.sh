@@ -7,18 +7,6 @@ E2E_SUITE=bookworm
 E2E_PACKAGES=systemd,systemd-sysv,dbus,dbus-user-session,libpam-systemd,openssh-server,openssh-client,login,util-linux,sudo,cron,keyutils,expect,procps,lightdm,lightdm-autologin-greeter,xvfb
 E2E_RECIPE="$E2E_SUITE minbase $E2E_PACKAGES"
 
-# The archive this machine uses, from its own apt configuration.
-e2e_sources() {
-  # shellcheck disable=SC2016 # apt's own format fields
-  apt-get indextargets --format '$(REPO_URI) $(RELEASE) $(COMPONENT)' 'Created-By: Packages' |
-    awk -v suite="$E2E_SUITE" '$2 == suite || $2 == suite "-updates" || $2 == suite "-security" {
-        key = $1 " " $2
-        if (!(key in components)) { order[++n] = key; components[key] = $3 }
-        else if (index(" " components[key] " ", " " $3 " ") == 0) components[key] = components[key] " " $3
-      }
-      END { for (i = 1; i <= n; i++) print "deb " order[i] " " components[order[i]] }'
-}
-
 # e2e_tarball CACHE-DIR WORK-DIR: prints the path of the tarball, made
 # again when missing, older than a day or made from another recipe.
 e2e_tarball() {
@@ -29,7 +17,7 @@ e2e_tarball() {
     [ -n "$(find "$tarball" -mmin -1440)" ]; then
     echo "reusing $tarball ($(( ($(date +%s) - $(stat -c %Y "$tarball")) / 60 )) minutes old)" >&2
   else
-    e2e_sources >"$work/sources.list"
+    debian_sources "$E2E_SUITE" >"$work/sources.list"
     if ! grep -q " $E2E_SUITE " "$work/sources.list"; then
       echo "this machine's apt sources have no $E2E_SUITE archive" >&2
       return 1

@@ -21,13 +21,17 @@ ROOTS_CACHE=${ROOTS_CACHE:-${PAM_KEYINIT_TEST_CACHE:-/var/cache/pam-keyinit-test
 ROOTS_MAX_AGE=${ROOTS_MAX_AGE:-1440}
 
 # roots_archive KIND: the base URI of the main archive (KIND=main) or the
-# security archive (KIND=security) in this machine's apt configuration.
+# security archive (KIND=security) in this machine's apt configuration: the
+# ones that serve this machine's own release (other repositories this
+# machine may list are not Debian's archive).
 roots_archive() {
+  local codename
+  codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
   # shellcheck disable=SC2016 # apt's own format fields
   apt-get indextargets --format '$(REPO_URI) $(RELEASE)' 'Created-By: Packages' |
-    awk -v kind="$1" '
-      kind == "security" && $2 ~ /-security$/ { print $1; exit }
-      kind == "main" && $2 !~ /-(security|updates|backports|proposed-updates)$/ { print $1; exit }'
+    awk -v kind="$1" -v codename="$codename" '
+      kind == "security" && $2 == codename "-security" { print $1; exit }
+      kind == "main" && $2 == codename { print $1; exit }'
 }
 
 roots_sources() {  # roots_sources SUITE

@@ -74,23 +74,10 @@ started=$SECONDS
 step() {
   echo "== $NAME: $* (at $((SECONDS - started)) s)"
 }
-passed=0
-failed=0
-skipped=0
-pass() {
-  echo "ok: $*"
-  passed=$((passed + 1))
-}
-fail() {
-  echo "FAIL: $*"
-  failed=$((failed + 1))
-}
-skip() {
-  echo "skipped: $*"
-  skipped=$((skipped + 1))
-}
+. tests/lib/cases.sh
 finish() {
-  echo "$NAME: $passed passed, $failed failed, $skipped skipped (in $((SECONDS - started)) s)"
+  echo "$NAME: took $((SECONDS - started)) s"
+  echo "$NAME: $passed passed, $failed failed, $skipped skipped"
   exit $((failed > 0))
 }
 

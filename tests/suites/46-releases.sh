@@ -31,27 +31,28 @@ name=46-releases
 . scripts/lib/common.sh
 . tests/lib/roots.sh
 
-skip() {
+skip_suite() {
   echo "$name: skipped: $*"
   exit 77
 }
-[ "$(id -u)" -eq 0 ] || skip "needs root (chroot, dpkg inside root file systems)"
+[ "$(id -u)" -eq 0 ] || skip_suite "needs root (chroot, dpkg inside root file systems)"
+skip_in_container "$name" "it cannot make root file systems with mmdebstrap or run them"
 # Nested inside a container that forbids them (systemd-nspawn, an
 # unprivileged one), namespaces and mounts fail: found by trying.
 if ! unshare --mount --pid --fork --propagation private -- sh -c 'mount -t tmpfs none /mnt' 2>/dev/null; then
-  skip "runs nested: cannot make mount and PID namespaces and mount in them here"
+  skip_suite "runs nested: cannot make mount and PID namespaces and mount in them here"
 fi
 if ! unshare --user --map-root-user true 2>/dev/null; then
-  skip "runs nested: cannot make user namespaces here (mmdebstrap's unshare mode)"
+  skip_suite "runs nested: cannot make user namespaces here (mmdebstrap's unshare mode)"
 fi
 if [ -z "$(roots_archive main 2>/dev/null)" ]; then
-  skip "this machine's apt configuration names no Debian archive"
+  skip_suite "this machine's apt configuration names no Debian archive"
 fi
-ensure_packages mmdebstrap uidmap dpkg-dev binutils >/dev/null || skip "cannot install mmdebstrap"
+ensure_packages mmdebstrap uidmap dpkg-dev binutils >/dev/null || exit 1
 
 read -r -a releases <<<"${PAM_KEYINIT_RELEASES:-bookworm trixie sid}"
 upgrade=${PAM_KEYINIT_UPGRADE:-yes}
-passed=0 failed=0 skipped=0
+. tests/lib/cases.sh
 started=$SECONDS
 work=$(mktemp -d -t pam-keyinit-releases.XXXXXX)
 jobs_started=()
@@ -65,14 +66,6 @@ cleanup() {
 trap cleanup EXIT
 
 say() { echo "[$((SECONDS - started)) s] $*"; }
-pass() {
-  echo "ok: $*"
-  passed=$((passed + 1))
-}
-fail() {
-  echo "FAIL: $*"
-  failed=$((failed + 1))
-}
 
 # in_root DIR COMMAND...: runs COMMAND in the root file system DIR, as root,
 # in mount and PID namespaces of its own with /proc mounted (and the folder
@@ -328,8 +321,7 @@ done
 
 # --- bookworm upgraded to trixie ---------------------------------------------------
 if [ "$upgrade" != yes ]; then
-  echo "skipped: upgrade bookworm to trixie: PAM_KEYINIT_UPGRADE=$upgrade"
-  skipped=$((skipped + 1))
+  skip "upgrade bookworm to trixie: PAM_KEYINIT_UPGRADE=$upgrade"
 elif ! bookworm_deb=$(ls "$work"/bookworm/out/libpam-keyinit_*.deb 2>/dev/null) ||
   ! tarball=$(root_for bookworm system); then
   fail "upgrade: no bookworm package or system to upgrade"
