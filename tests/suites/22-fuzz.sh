@@ -46,10 +46,20 @@ fuzz() {
     return 1
   fi
   echo "22-fuzz: $name: fuzzing for $seconds s (at $((SECONDS - started)) s)"
-  # libFuzzer prints its own progress lines as it goes; they go to the log.
+  # libFuzzer's own progress lines go to the log; every 20 s the last one
+  # ("#EXECUTIONS ... cov: ... exec/s: ...") is shown.
   "$fuzzer" -max_total_time="$seconds" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 \
     -artifact_prefix="$work/$name/artifacts/" "$work/$name/corpus" "$seeds" \
-    >"$work/$name/fuzz.log" 2>&1
+    >"$work/$name/fuzz.log" 2>&1 &
+  local pid=$! waited=0
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 1
+    waited=$((waited + 1))
+    if [ $((waited % 20)) -eq 0 ]; then
+      echo "   $name at $waited s: $(grep -E '^#[0-9]+' "$work/$name/fuzz.log" | tail -n 1 | cut -c1-100)"
+    fi
+  done
+  wait "$pid"
   status=$?
   grep -E '^stat::' "$work/$name/fuzz.log"
   executions=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/$name/fuzz.log")
