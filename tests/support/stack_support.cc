@@ -6,33 +6,6 @@
 #include "stack_support.h"
 
 namespace pam_keyinit::test {
-namespace {
-
-TestUser alice_user;
-TestUser bob_user;
-
-class UsersEnvironment : public ::testing::Environment {
-public:
-    void SetUp() override {
-        if (geteuid() == 0) {
-            alice_user = ensure_user("pkt-alice");
-            bob_user = ensure_user("pkt-bob");
-        }
-    }
-};
-
-[[maybe_unused]] ::testing::Environment* const users_environment =
-    ::testing::AddGlobalTestEnvironment(new UsersEnvironment);
-
-}  // namespace
-
-const TestUser& alice() {
-    return alice_user;
-}
-
-const TestUser& bob() {
-    return bob_user;
-}
 
 SyslogCapture catch_syslog() {
     std::string error;
