@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
+# scripts/test: runs beside other suites (containers and virtual machines of its own)
 # The module on other architectures than the build machine's, for real:
 #
 # - i386: the module and its tests, cross-built, run on two real kernels in

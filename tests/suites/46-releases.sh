@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
+# scripts/test: runs beside other suites (containers and virtual machines of its own)
 # The package on every Debian release it is for: bookworm, trixie and sid.
 # For each release:
 #   - builds it, source and binary, with dpkg-buildpackage in a clean root
