@@ -23,8 +23,8 @@ cd "$(dirname "$0")/.."
 top=$PWD
 . scripts/lib/common.sh
 
-skip_unless_root fresh-machine "mmdebstrap and systemd-nspawn"
-skip_in_container fresh-machine "it cannot start systemd-nspawn"
+skip_unless_root 90-fresh-machine "mmdebstrap and systemd-nspawn"
+skip_in_container 90-fresh-machine "it cannot start systemd-nspawn"
 
 SUITE=bookworm
 ensure_packages mmdebstrap systemd-container git
@@ -63,7 +63,7 @@ cat >"$work/root/root/quick-start.sh" <<'QUICK'
 #!/bin/bash
 set -u
 cd /root/pam-keyinit
-used() { du -sxk / 2>/dev/null | cut -f1; }
+used() { du -sk /usr /var /etc /opt /root 2>/dev/null | awk '{ kib += $1 } END { print kib }'; }
 packages() { dpkg-query -W -f='${Package}\n' | wc -l; }
 for command in scripts/demo scripts/test; do
   echo "=== fresh machine: $command"
