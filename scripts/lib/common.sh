@@ -140,3 +140,21 @@ ensure_build_deps() {
   fi
   echo "  done: $(grep -c '^Setting up ' "$log") packages set up"
 }
+
+# run_logged LABEL LOG COMMAND...: runs COMMAND with its output in LOG,
+# saying every 30 s that it still runs and what it printed last; its status
+# is COMMAND's. For the long quiet steps of the suites (builds, roots).
+run_logged() {
+  local label=$1 log=$2 pid waited=0
+  shift 2
+  "$@" >"$log" 2>&1 &
+  pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 1
+    waited=$((waited + 1))
+    if [ $((waited % 30)) -eq 0 ]; then
+      echo "   $label: still running ($waited s): $(tail -n 1 "$log" | cut -c1-90)"
+    fi
+  done
+  wait "$pid"
+}

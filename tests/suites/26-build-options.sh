@@ -19,23 +19,6 @@ failed=0
 work=$(mktemp -d -t pam-keyinit-build-options.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-# run_quietly NAME LOG COMMAND...: runs COMMAND with its output in LOG,
-# saying every 20 s that it is still at it; its status is COMMAND's.
-run_quietly() {
-  local name=$1 log=$2 pid waited=0
-  shift 2
-  "$@" >"$log" 2>&1 &
-  pid=$!
-  while kill -0 "$pid" 2>/dev/null; do
-    sleep 1
-    waited=$((waited + 1))
-    if [ $((waited % 20)) -eq 0 ]; then
-      echo "26-build-options: $name: still at it ($((SECONDS - started)) s)"
-    fi
-  done
-  wait "$pid"
-}
-
 # build_one DIR MESON-OPTION...: the module, the unit tests and whatever
 # the build has of the benchmarks.
 build_one() {
@@ -55,7 +38,7 @@ check() {
   local name=$1 dir=build-options/$1
   shift
   echo "26-build-options: $name ($*): building at $((SECONDS - started)) s"
-  if run_quietly "$name" "$work/$name-build.log" \
+  if run_logged "$name" "$work/$name-build.log" \
        build_one "$dir" -Dwerror=true -Dman=disabled "$@"; then
     echo "26-build-options: $name: builds"
     passed=$((passed + 1))
@@ -68,7 +51,7 @@ check() {
     return
   fi
   if ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-       run_quietly "$name" "$work/$name-test.log" \
+       run_logged "$name" "$work/$name-test.log" \
        meson test -C "$dir" --no-rebuild --print-errorlogs --suite unit; then
     echo "26-build-options: $name: unit tests pass"
     passed=$((passed + 1))

@@ -92,29 +92,13 @@ extract() {
   cp /etc/resolv.conf "$2/etc/resolv.conf" 2>/dev/null || true
 }
 
-# progress_run LABEL LOG COMMAND...: runs COMMAND with its output in LOG,
-# saying every 30 s that it still runs and what it printed last; returns
-# its exit status.
-progress_run() {
-  local label=$1 log=$2 pid waited=0
-  shift 2
-  "$@" >"$log" 2>&1 &
-  pid=$!
-  while kill -0 "$pid" 2>/dev/null; do
-    sleep 1
-    waited=$((waited + 1))
-    [ $((waited % 30)) -eq 0 ] && say "$label: still running ($waited s): $(tail -n 1 "$log" | cut -c1-90)"
-  done
-  wait "$pid"
-}
-
 # run_counted LABEL LOG COMMAND...: runs COMMAND, shows its output (saved in
 # LOG), and counts its "ok:" and "FAIL:" lines as this suite's cases; a
 # failure that printed no FAIL line counts as one.
 run_counted() {
   local label=$1 log=$2 status ok bad
   shift 2
-  progress_run "$label" "$log" "$@"
+  run_logged "$label" "$log" "$@"
   status=$?
   sed 's/^/    /' "$log"
   ok=$(grep -c '^ok: ' "$log")
@@ -202,7 +186,7 @@ build_release() {
   in_root "$dir/root" chown -R builder: /build
   build_started=$SECONDS
   # shellcheck disable=SC2016 # expanded in the root
-  if progress_run "$release build" "$dir/build.log" in_root "$dir/root" runuser -u builder -- env HOME=/build \
+  if run_logged "$release build" "$dir/build.log" in_root "$dir/root" runuser -u builder -- env HOME=/build \
     sh -c 'cd /build/src && dpkg-buildpackage -us -uc'; then
     build_time=$((SECONDS - build_started))
     pass "$release: dpkg-buildpackage, source and binary (${build_time} s, unit and symbols tests included)"
@@ -261,7 +245,7 @@ lint_release() {
     cp "$dir"/out/* "$dir/lint/lint/"
     chmod -R a+rX "$dir/lint/lint"
     # shellcheck disable=SC2016 # expanded in the root
-    progress_run "$release lintian" "$dir/lintian.log" in_root "$dir/lint" runuser -u nobody -- env HOME=/tmp sh -c \
+    run_logged "$release lintian" "$dir/lintian.log" in_root "$dir/lint" runuser -u nobody -- env HOME=/tmp sh -c \
       'lintian --version; lintian --fail-on none --display-info --show-overrides /lint/*.changes'
     status=$?
     sed 's/^/    /' "$dir/lintian.log"
