@@ -5,16 +5,24 @@
 // world (caller, target user, the session keyring: none, another user's,
 // the user's, revoked, expired, with any description and ID) and a fuzzed
 // schedule of failures (any step, any error, any n-th call), on up to three
-// PAM handles interleaved on one thread. An input is read byte by byte from
-// its start (missing bytes read as 0):
+// PAM handles interleaved on one thread. Between calls the caller may attack
+// (doc/design.md, "Threat model"): revoke or invalidate its keyring, take
+// its permissions away (every lookup then fails), fill the user's key quota
+// (every join as the user fails), join another user's keyring, or change
+// PAM_USER. An input is read byte by byte from its start (missing bytes read
+// as 0):
 //   world: caller, user, session keyring, its ID, description length and text
 //   failures: a count, then step, error and n-th call for each
-//   actions: handle and entry point, then argument bits, for each
-// After every call it checks the contract of doc/design.md ("Failures",
-// "Per-handle state", "Credentials", "Decision rules"): the thread's six IDs
-// are what they were, the result is one the entry point may return in that
-// situation, keyring calls run as the user, and a keyring a handle made is
-// revoked at most once, only by that handle and only when asked to. ASan finds what leaks.
+//   actions: handle and entry point (or attack), then argument bits, for each
+// After every call it checks the contract of doc/design.md ("Threat model",
+// "Failures", "Per-handle state", "Credentials", "Decision rules"): the
+// thread's eight IDs are what they were, the result is one the entry point
+// may return in that situation, keyring calls run as the user (the
+// fallback's join as root, a revoke as the user it was made for), a set-up
+// that decided leaves the thread in no keyring but the user's own or one it
+// made itself, no log line carries a control character, and a keyring a
+// handle made is revoked at most once, only by that handle and only when
+// asked to. ASan finds what leaks.
 #include <keyutils.h>
 #include <security/pam_appl.h>
 #include <syslog.h>
@@ -26,6 +34,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -67,7 +76,10 @@ bool is_libpam_step(Step step) {
     return step == Step::get_data || step == Step::get_user || step == Step::set_data;
 }
 
-enum class Entry { open, close, establish, delete_cred, refresh, authenticate };
+enum class Entry { open, close, establish, delete_cred, refresh, authenticate, attack };
+
+// What the caller does to the thread between two calls.
+enum class Attack { revoke, expire, deny_lookups, fill_quota, join_foreign, change_user };
 
 const UserIds alice{1000, 1000};
 const UserIds bob{1001, 1001};
@@ -75,6 +87,7 @@ const UserIds bob{1001, 1001};
 struct Action {
     int handle;
     Entry entry;
+    Attack attack = Attack::revoke;
     std::vector<const char*> args;
     bool revoke = false;
     bool force = false;
@@ -84,7 +97,11 @@ struct Action {
 Action read_action(Bytes& in) {
     const std::uint8_t what = in.next();
     const std::uint8_t bits = in.next();
-    Action action{what % 3, static_cast<Entry>((what / 3) % 6), {}};
+    Action action{what % 3, static_cast<Entry>((what / 3) % 7), Attack::revoke, {}};
+    if (action.entry == Entry::attack) {
+        action.attack = static_cast<Attack>(bits % 6);
+        return action;
+    }
     static const char* const names[] = {"debug",      "force",   "revoke", "inherit",
                                         "persistent", "revokee", "",       "force=1"};
     for (int bit = 0; bit < 8; ++bit) {
@@ -112,8 +129,35 @@ int call(FakeSystem& fake, const Action& action) {
         case Entry::refresh:
             return set_credentials(fake.system(), pamh, PAM_REFRESH_CRED, argc, argv);
         case Entry::authenticate: return authenticate(fake.system(), pamh, argc, argv);
+        case Entry::attack: break;
     }
     return PAM_SUCCESS;
+}
+
+// The caller's move. Returns the keyring it joined, if it joined one.
+void attack(FakeSystem& fake, Attack what, std::uint8_t detail) {
+    switch (what) {
+        case Attack::revoke: fake.session_revoked = true; break;
+        case Attack::expire: fake.session_expired = true; break;
+        case Attack::deny_lookups:
+            // chown + setperm 0x003f0000, or KEYCTL_INVALIDATE: every lookup
+            // of @s from now on fails.
+            fake.fail_always(Step::session_lookup, detail % 2 == 0 ? EACCES : ENOKEY);
+            break;
+        case Attack::fill_quota: fake.fail_always(Step::join, EDQUOT); break;
+        case Attack::join_foreign: {
+            const uid_t owners[] = {0, 1000, 1001, 4242};
+            fake.session = fake.add_keyring(owners[detail % 4], "_ses");
+            fake.session_revoked = false;
+            fake.session_expired = false;
+            break;
+        }
+        case Attack::change_user: {
+            static const char* const users[] = {"alice", "root", "bob", "nobody"};
+            fake.user = users[detail % 4];
+            break;
+        }
+    }
 }
 
 }  // namespace
@@ -125,21 +169,32 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // The world.
     const std::uint8_t world = in.next();
     static const ThreadIds callers[] = {
-        {0, 0, 0, 0, 0, 0},                    // root
-        {0, 0, 5, 0, 0, 7},                    // root, odd saved IDs
-        {1000, 1000, 1000, 1000, 1000, 1000},  // alice, for herself
-        {1001, 1001, 1001, 1001, 1001, 1001},  // bob
+        {0, 0, 0, 0, 0, 0, 0, 0},                          // root
+        {0, 0, 5, 0, 0, 7, 0, 0},                          // root, odd saved IDs
+        {1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000},  // alice, for herself
+        {1001, 1001, 1001, 1001, 1001, 1001, 1001, 1001},  // bob
+        {0, 0, 0, 0, 0, 0, 4242, 4343},                    // root, own filesystem IDs
+        {1001, 0, 0, 1001, 0, 0, 0, 0},                    // bob running a set-uid program
     };
-    const ThreadIds caller = callers[world % 4];
+    const ThreadIds caller = callers[world % 6];
     fake.ids = caller;
-    fake.passwd = {{"alice", alice}, {"root", {0, 0}}, {"bob", bob}};
-    static const char* const users[] = {"alice", "root", "bob", "nobody"};
-    fake.user = users[(world / 4) % 4];
-    if ((world & 16) != 0) {
+    fake.passwd = {{"alice", alice},
+                   {"root", {0, 0}},
+                   {"bob", bob},
+                   {"minus-uid", {4294967295u, 1000}},
+                   {"minus-gid", {1000, 4294967295u}}};
+    static const char* const users[] = {"alice",     "root",      "bob",     "nobody",
+                                        "minus-uid", "minus-gid", "al\nice", "\x1b[2J"};
+    fake.user = users[(world / 6) % 8];
+    if ((world / 48) % 4 == 3) {
         fake.get_user_status = PAM_CONV_ERR;
     }
-    const bool user_known = fake.passwd.count(fake.user) != 0;
-    const uid_t target = user_known ? fake.passwd[fake.user].uid : 0;
+
+    const auto target_of = [&fake]() -> std::optional<UserIds> {
+        const auto found = fake.passwd.find(fake.user);
+        return found == fake.passwd.end() ? std::nullopt : std::optional<UserIds>(found->second);
+    };
+    const uid_t first_target = target_of() ? target_of()->uid : 0;
 
     const std::uint8_t keyring = in.next();
     const std::uint8_t id_byte = in.next();
@@ -153,7 +208,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         case 1: place(0, "_ses"); break;
         case 2: place(1000, "_ses"); break;
         case 3: place(1001, "_ses"); break;
-        case 4: fake.session = fake.user_session_keyring(target); break;
+        case 4: fake.session = fake.user_session_keyring(first_target); break;
         case 5:
             place(0, "_ses");
             fake.session_revoked = true;
@@ -186,13 +241,26 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
 
     // The calls.
-    std::map<KeySerial, int> made_by;  // keyring -> the handle whose call made it
+    std::map<KeySerial, int> made_by;     // keyring -> the handle whose call made it
+    std::map<KeySerial, uid_t> made_for;  // keyring -> the user it was made for
     std::set<KeySerial> revoked_once;
     bool revoke_named[3] = {};  // some call since the handle's set-up named revoke
     for (int step = 0; step < 24 && !in.empty(); ++step) {
         const Action action = read_action(in);
+        if (action.entry == Entry::attack) {
+            attack(fake, action.attack, in.next());
+            continue;
+        }
+        const auto target_ids = target_of();
+        const bool user_known = target_ids.has_value();
+        const uid_t target = user_known ? target_ids->uid : 0;
+        const bool usable_user = user_known && target_ids->uid != static_cast<uid_t>(-1) &&
+                                 target_ids->gid != static_cast<gid_t>(-1);
         const HandleState* before = fake.state(action.handle);
         const bool was_set_up = before != nullptr && before->initialised;
+        const bool same_user = was_set_up && user_known && before->owner.uid == target_ids->uid &&
+                               before->owner.gid == target_ids->gid;
+        const std::size_t lookups = fake.count(Step::session_lookup) + fake.count(Step::join);
         const std::size_t lines = fake.log.size();
         const std::size_t fired = fake.fired.size();
         const std::size_t joined = fake.joined.size();
@@ -220,10 +288,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         bool restore_failed = false;
         bool loud = false;
         bool error_line = false;
+        bool unavailable = false;
+        bool no_keyring_to_be_had = false;
         for (std::size_t i = lines; i < fake.log.size(); ++i) {
             const test::LoggedLine& line = fake.log[i];
+            for (char c : line.text) {
+                require(static_cast<unsigned char>(c) >= 0x20 && c != 0x7f,
+                        "a control character in a log line", fake);
+            }
             restore_failed |=
                 line.priority == LOG_CRIT && line.text.find("cannot restore") != std::string::npos;
+            unavailable |= line.text.find("kernel keyrings are unavailable") != std::string::npos;
+            no_keyring_to_be_had |=
+                line.priority == LOG_CRIT &&
+                line.text.find(", nor one owned by root: ") != std::string::npos;
             const bool unknown_option = line.text.rfind("unknown option: ", 0) == 0;
             loud |= line.priority <= LOG_NOTICE && !unknown_option;
             error_line |= line.priority <= LOG_ERR && !unknown_option;
@@ -237,10 +315,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             fake.ids = caller;
         }
         require(fake.ids == caller, "the thread's IDs changed", fake);
-        // Keyring calls run as the user.
+        // Keyring calls run as the user; the fallback's join as root; a
+        // revoke as the user the keyring was made for.
+        std::size_t revokes_seen = attempts;
         for (std::size_t i = keyctls; i < fake.ids_at_keyctl.size(); ++i) {
-            require(fake.ids_at_keyctl[i].ruid == target, "a keyring call not made as the user",
-                    fake);
+            const uid_t ruid = fake.ids_at_keyctl[i].ruid;
+            if (fake.keyctl_calls[i] == Step::revoke) {
+                const auto made = made_for.find(fake.revoke_attempts[revokes_seen++]);
+                require(made != made_for.end() && made->second == ruid,
+                        "a revoke not made as the user the keyring was made for", fake);
+            } else {
+                require(ruid == target || (fake.keyctl_calls[i] == Step::join && ruid == 0),
+                        "a keyring call not made as the user", fake);
+            }
         }
 
         // The result is one the entry point may return.
@@ -269,9 +356,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             case Entry::authenticate:
                 require(result == PAM_IGNORE, "expected PAM_IGNORE", fake);
                 break;
+            case Entry::attack: break;  // not a call: handled above
         }
         if (result == PAM_USER_UNKNOWN) {
             require(!user_known || failure_fired, "a known user reported unknown", fake);
+        }
+        if (set_up_call && user_known && !usable_user && !get_user_code) {
+            require(result != PAM_SUCCESS || failure_fired, "a user with an ID of -1 was set up",
+                    fake);
         }
         if (result != PAM_SUCCESS && result != PAM_IGNORE && !get_user_code) {
             require(loud, "a failure without a line saying why", fake);
@@ -280,26 +372,41 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             require(!error_line, "a line at LOG_ERR or above, yet the call succeeded", fake);
         }
         const bool privileged = caller.euid == 0 || caller.ruid == target;
-        if (!failure_fired && user_known && fake.get_user_status == PAM_SUCCESS && privileged) {
+        if (!failure_fired && usable_user && fake.get_user_status == PAM_SUCCESS && privileged) {
             require(result == PAM_SUCCESS || result == PAM_IGNORE,
                     "the call failed with nothing failing", fake);
         }
 
-        // Rules 1 to 5: a set-up that looked leaves a live keyring the user
-        // may have.
-        if (set_up_call && result == PAM_SUCCESS && !was_set_up && !failure_fired) {
-            require(!fake.session_revoked && !fake.session_expired,
-                    "a dead session keyring after a set-up", fake);
-            const auto found = fake.keys.find(fake.session);
-            require(found != fake.keys.end(), "the session keyring is unknown", fake);
-            require(
-                found->second.owner == target || target == 0 || (action.inherit && !action.force),
-                "a set-up left the user in another user's keyring", fake);
-        }
-
-        // Keyrings made in this call are this handle's.
+        // Keyrings made in this call are this handle's, made for the user.
         for (std::size_t i = joined; i < fake.joined.size(); ++i) {
             made_by[fake.joined[i]] = action.handle;
+            made_for[fake.joined[i]] = target;
+        }
+
+        // Invariant 1: a set-up that decided (it looked, or joined), whatever
+        // failed, leaves the thread in the user's own keyring or one it made
+        // itself (the fallback: root's, possessed by this session alone),
+        // unless inherit keeps the caller's, keyrings are unavailable, or the
+        // kernel refused both joins (logged at LOG_CRIT).
+        const bool decided = fake.count(Step::session_lookup) + fake.count(Step::join) > lookups;
+        if (set_up_call && decided && !unavailable && !no_keyring_to_be_had) {
+            const auto found = fake.keys.find(fake.session);
+            const bool made_now = std::find(fake.joined.begin() + static_cast<long>(joined),
+                                            fake.joined.end(), fake.session) != fake.joined.end();
+            const bool own =
+                found != fake.keys.end() && found->second.owner == target && !found->second.revoked;
+            require(made_now || own || (action.inherit && !action.force),
+                    "a set-up left the user in a keyring that is not the user's", fake);
+            if (made_now) {
+                require(found->second.owner == target || found->second.owner == 0,
+                        "a keyring made for the user is owned by someone else", fake);
+            }
+        }
+        // Rules 1 to 5 with nothing failing: a live keyring of the user's.
+        if (set_up_call && result == PAM_SUCCESS && !same_user && !failure_fired && decided &&
+            !unavailable) {
+            require(!fake.session_revoked && !fake.session_expired,
+                    "a dead session keyring after a set-up", fake);
         }
         // Revoked: only by the handle that made it, and at most once.
         for (std::size_t i = attempts; i < fake.revoke_attempts.size(); ++i) {

@@ -280,6 +280,8 @@ int FakeSystem::set_fsgid(gid_t fsgid) {
 // Keyring lookups resolve against the thread's real UID, as the kernel does.
 long FakeSystem::keyring_id(KeySerial special) {
     ids_at_keyctl.push_back(ids);
+    keyctl_calls.push_back(special == KEY_SPEC_USER_SESSION_KEYRING ? Step::user_session_lookup
+                                                                    : Step::session_lookup);
     if (special == KEY_SPEC_SESSION_KEYRING || special == KEY_SPEC_USER_SESSION_KEYRING) {
         const Step step =
             special == KEY_SPEC_SESSION_KEYRING ? Step::session_lookup : Step::user_session_lookup;
@@ -307,6 +309,7 @@ long FakeSystem::keyring_id(KeySerial special) {
 
 long FakeSystem::describe(KeySerial key, char* buffer, size_t size) {
     ids_at_keyctl.push_back(ids);
+    keyctl_calls.push_back(Step::describe);
     if (int error = injected(Step::describe)) {
         return -error;
     }
@@ -333,6 +336,7 @@ long FakeSystem::describe(KeySerial key, char* buffer, size_t size) {
 
 long FakeSystem::join() {
     ids_at_keyctl.push_back(ids);
+    keyctl_calls.push_back(Step::join);
     if (int error = injected(Step::join)) {
         return -error;
     }
@@ -345,6 +349,7 @@ long FakeSystem::join() {
 
 long FakeSystem::link(KeySerial key, KeySerial keyring) {
     ids_at_keyctl.push_back(ids);
+    keyctl_calls.push_back(Step::link);
     if (int error = injected(Step::link)) {
         return -error;
     }
@@ -362,6 +367,7 @@ long FakeSystem::link(KeySerial key, KeySerial keyring) {
 
 long FakeSystem::revoke(KeySerial key) {
     ids_at_keyctl.push_back(ids);
+    keyctl_calls.push_back(Step::revoke);
     revoke_attempts.push_back(key);
     if (int error = injected(Step::revoke)) {
         return -error;
@@ -383,6 +389,7 @@ long FakeSystem::revoke(KeySerial key) {
 
 long FakeSystem::link_persistent(KeySerial keyring) {
     ids_at_keyctl.push_back(ids);
+    keyctl_calls.push_back(Step::link_persistent);
     if (int error = injected(Step::link_persistent)) {
         return -error;
     }

@@ -69,6 +69,7 @@ public:
     std::vector<Step> calls;
     // The thread's IDs at each keyring call.
     std::vector<ThreadIds> ids_at_keyctl;
+    std::vector<Step> keyctl_calls;          // which call each of those was
     std::vector<KeySerial> revoked;          // revoked by a successful revoke_key
     std::vector<KeySerial> revoke_attempts;  // every key revoke_key was called on
     std::vector<KeySerial> joined;           // every keyring join_new_session_keyring made
