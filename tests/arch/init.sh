@@ -55,6 +55,11 @@ gtest_program "symbols test" "$BUILD/tests/symbols-test" "$BUILD/module/pam_keyi
 if [ -x "$BUILD/tests/stack-tests" ]; then
   gtest_program "stack tests" "$BUILD/tests/stack-tests"
 fi
+# A user who filled the key quota, logged in from a root-owned keyring: the
+# fallback keyring owned by root, on this kernel.
+if [ -x "$BUILD/tests/fault/fault-tests" ]; then
+  gtest_program "key quota" "$BUILD/tests/fault/fault-tests" --gtest_filter='KeyQuota.*'
+fi
 
 # The keyrings a session sees, read by /arch/probe that pam_exec runs after
 # the module, at open (probe.open_session) and at close (probe.close_session).

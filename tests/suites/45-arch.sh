@@ -7,6 +7,7 @@
 #   qemu-system-x86_64 (TCG): Debian 12's amd64 kernel (i386 programs
 #   through IA32 emulation) and its 686-pae kernel (a 32-bit kernel). Inside,
 #   an initramfs of i386 programs runs the unit, symbols and stack tests
+#   and the key-quota case of the fault tests
 #   and real pamtester sessions, of this module and of the stock one side by
 #   side, for users whose IDs do not fit in 16 bits (tests/arch/init.sh).
 # - arm64 and s390x (big-endian): cross-built, the unit tests and the
@@ -199,7 +200,9 @@ built=()
 for arch in "${CROSS_ARCHES[@]}"; do
   targets=(pam_keyinit unit-tests symbols-test)
   # The stack tests' PAM configuration folder needs its copied "other".
-  [ "$arch" = i386 ] && targets+=(stack-tests tests/pam.d/other)
+  # The key-quota case of the fault tests (tests/fault/key_quota_test.cc)
+  # runs there too: the fallback keyring on Debian 12's own kernel.
+  [ "$arch" = i386 ] && targets+=(stack-tests fault-tests tests/pam.d/other)
   if run_with_progress "build-$arch" in_root /w/src/tests/arch/cross-build.sh "$arch" /w/src "/w/build-$arch" \
     "${targets[@]}"; then
     pass "$arch: module and tests build with -Dwerror=true"
@@ -224,6 +227,8 @@ boot_i386() {
   mkdir -p "$staging/w/build-i386/module" "$staging/w/build-i386/tests"
   cp "$builds/build-i386/module/pam_keyinit.so" "$staging/w/build-i386/module/"
   cp "$builds/build-i386/tests/"{unit-tests,symbols-test,stack-tests} "$staging/w/build-i386/tests/"
+  mkdir -p "$staging/w/build-i386/tests/fault"
+  cp "$builds/build-i386/tests/fault/fault-tests" "$staging/w/build-i386/tests/fault/"
   cp -r "$builds/build-i386/tests/pam.d" "$staging/w/build-i386/tests/"
   cp tests/arch/init.sh "$staging/init"
   cp tests/arch/probe.sh "$staging/arch/probe"
@@ -244,12 +249,16 @@ USERS
     echo "root:x:0:0:root:/:/bin/sh"
     echo "pkt-alice:x:1001:1001::/:/bin/sh"
     echo "pkt-bob:x:1002:1002::/:/bin/sh"
+    echo "pkt-fault:x:1003:1003::/:/bin/sh"
+    echo "pkt-quota:x:1004:1004::/:/bin/sh"
     awk '{ print $1 ":x:" $2 ":" $3 "::/:/bin/sh" }' "$staging/arch/users"
   } >"$staging/etc/passwd"
   {
     echo "root:x:0:"
     echo "pkt-alice:x:1001:"
     echo "pkt-bob:x:1002:"
+    echo "pkt-fault:x:1003:"
+    echo "pkt-quota:x:1004:"
     awk '!seen[$3]++ { print "g" $3 ":x:" $3 ":" }' "$staging/arch/users"
   } >"$staging/etc/group"
   printf 'passwd: files\ngroup: files\nshadow: files\n' >"$staging/etc/nsswitch.conf"
