@@ -303,10 +303,13 @@ int set_up_as_user(Call& call, ActingAsUser& as_user, const Target& target, Hand
 
     const Decision decision = decide(
         seen, target.ids.uid, {.force = call.options.force, .inherit = call.options.inherit});
-    const char* verdict = decision.verdict == Verdict::replace ? "replacing" : "keeping";
-    call.log.debug("%s: %s the session keyring of user \"%s\" (uid %u): %s", call.phase.name,
-                   verdict, ShownName(target.name).c_str(), target.ids.uid,
-                   explain(decision.reason));
+    if (call.log.debugging()) {
+        // Escaping the name costs a pass over it: only when it is logged.
+        const char* verdict = decision.verdict == Verdict::replace ? "replacing" : "keeping";
+        call.log.debug("%s: %s the session keyring of user \"%s\" (uid %u): %s", call.phase.name,
+                       verdict, ShownName(target.name).c_str(), target.ids.uid,
+                       explain(decision.reason));
+    }
     if (decision.verdict == Verdict::keep) {
         state.initialised = true;
         return PAM_SUCCESS;
