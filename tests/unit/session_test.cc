@@ -339,6 +339,29 @@ TEST(OpenErrors, FallbackJoinsAndLinksAsTheUserAgain) {
     EXPECT_EQ(fake.ids_at_keyctl.back().ruid, 1000u);
 }
 
+// A user that filled its quota before it had a user keyring has none to
+// link: the call fails, and the thread still has the fallback keyring, not
+// the service's.
+TEST(OpenErrors, FallbackWithNoUserKeyringToLink) {
+    FakeSystem fake;
+    fake.session = fake.add_keyring(0, "_ses");
+    const KeySerial service = fake.session;
+    fake.fail(Step::join, EDQUOT);
+    fake.fail(Step::link, ENOKEY);
+    EXPECT_EQ(open(fake, {"revoke"}), PAM_SESSION_ERR);
+    EXPECT_NE(fake.session, service);
+    EXPECT_EQ(fake.keys[fake.session].owner, 0u);
+    EXPECT_TRUE(fake.keys[fake.session].links.empty());
+    EXPECT_EQ(fake.state()->made, fake.session);
+    EXPECT_TRUE(logged(fake, LOG_ERR,
+                       "cannot link the user keyring of \"alice\" into new "
+                       "session keyring"))
+        << fake.log_text();
+    EXPECT_EQ(close(fake, {"revoke"}), PAM_SUCCESS);
+    EXPECT_TRUE(fake.keys[fake.state() ? fake.joined.back() : 0].revoked);
+    EXPECT_FALSE(fake.keys[service].revoked);
+}
+
 // Both joins fail: the one case where the thread keeps a keyring that is
 // not the user's, at LOG_CRIT, with the phase's error.
 TEST(OpenErrors, BothJoinsFail) {
