@@ -90,13 +90,6 @@ struct Target {
     UserIds ids;
 };
 
-// The target's name as the log shows it (doc/design.md, "Logging").
-struct ShownName {
-    explicit ShownName(const char* name) noexcept : printable(name) {}
-    const char* c_str() const noexcept { return printable.c_str(); }
-    Printable printable;
-};
-
 int find_target(Call& call, Target* target) {
     const char* name = nullptr;
     const int status = call.system.get_user(call.pamh, &name);
@@ -110,11 +103,11 @@ int find_target(Call& call, Target* target) {
     const int error = call.system.lookup_user(call.pamh, name, &target->ids);
     if (error == -ENOENT) {
         return call.log.fail(PAM_USER_UNKNOWN, LOG_NOTICE, "unable to look up user \"%s\"",
-                             ShownName(name).c_str());
+                             Printable(name).c_str());
     }
     if (error < 0) {
         return call.log.fail_errno(call.phase.error, error, "cannot look up user \"%s\"",
-                                   ShownName(name).c_str());
+                                   Printable(name).c_str());
     }
     // (uid_t)-1 tells setresuid() to change nothing: the thread would stay
     // root while the module believed it was the user.
@@ -124,7 +117,7 @@ int find_target(Call& call, Target* target) {
         const bool bad_uid = target->ids.uid == no_uid;
         return call.log.fail(call.phase.error, LOG_ERR,
                              "user \"%s\" has %s %u, which no process can have: refused",
-                             ShownName(name).c_str(), bad_uid ? "uid" : "gid",
+                             Printable(name).c_str(), bad_uid ? "uid" : "gid",
                              bad_uid ? target->ids.uid : target->ids.gid);
     }
     target->name = name;
@@ -225,7 +218,7 @@ int replace_session_keyring(Call& call, ActingAsUser& as_user, const Target& tar
             call.log.line(LOG_CRIT,
                           "cannot join a new session keyring for user \"%s\": %s, nor one "
                           "owned by root: %s",
-                          ShownName(target.name).c_str(), errno_text(static_cast<int>(-error)),
+                          Printable(target.name).c_str(), errno_text(static_cast<int>(-error)),
                           errno_text(static_cast<int>(-joined)));
             return error == -ENOMEM ? PAM_BUF_ERR : call.phase.error;
         }
@@ -236,12 +229,12 @@ int replace_session_keyring(Call& call, ActingAsUser& as_user, const Target& tar
             return call.log.fail(call.phase.error, LOG_CRIT,
                                  "cannot switch back to user \"%s\" after joining session "
                                  "keyring %ld owned by root: it links nothing",
-                                 ShownName(target.name).c_str(), joined);
+                                 Printable(target.name).c_str(), joined);
         }
         call.log.line(LOG_WARNING,
                       "cannot join a new session keyring for user \"%s\": %s; joined keyring "
                       "%ld owned by root instead, which only this session possesses",
-                      ShownName(target.name).c_str(), errno_text(static_cast<int>(-error)), joined);
+                      Printable(target.name).c_str(), errno_text(static_cast<int>(-error)), joined);
         owned_by_root = true;
     }
     const auto made = static_cast<KeySerial>(joined);
@@ -256,7 +249,7 @@ int replace_session_keyring(Call& call, ActingAsUser& as_user, const Target& tar
         return call.log.fail_errno(
             call.phase.error, linked,
             "cannot link the user keyring of \"%s\" into new session keyring %d",
-            ShownName(target.name).c_str(), made);
+            Printable(target.name).c_str(), made);
     }
     // Debugging makes no system call of its own: the calls, and so what a
     // failure of the n-th call does, are the same with and without debug.
@@ -271,7 +264,7 @@ int replace_session_keyring(Call& call, ActingAsUser& as_user, const Target& tar
             call.log.line(
                 LOG_WARNING,
                 "cannot link the persistent keyring of \"%s\" into session keyring %d: %s",
-                ShownName(target.name).c_str(), made, errno_text(static_cast<int>(-persistent)));
+                Printable(target.name).c_str(), made, errno_text(static_cast<int>(-persistent)));
         } else {
             call.log.debug("%s: linked persistent keyring %ld (\"_persistent.%u\") into it",
                            call.phase.name, persistent, target.ids.uid);
@@ -307,7 +300,7 @@ int set_up_as_user(Call& call, ActingAsUser& as_user, const Target& target, Hand
         // Escaping the name costs a pass over it: only when it is logged.
         const char* verdict = decision.verdict == Verdict::replace ? "replacing" : "keeping";
         call.log.debug("%s: %s the session keyring of user \"%s\" (uid %u): %s", call.phase.name,
-                       verdict, ShownName(target.name).c_str(), target.ids.uid,
+                       verdict, Printable(target.name).c_str(), target.ids.uid,
                        explain(decision.reason));
     }
     if (decision.verdict == Verdict::keep) {
@@ -322,7 +315,7 @@ int set_up(Call& call, const Target& target, HandleState& state) {
     if (int error = as_user.enter(target.ids); error < 0) {
         return call.log.fail_errno(call.phase.error, error,
                                    "cannot switch to user \"%s\" (uid %u, gid %u)",
-                                   ShownName(target.name).c_str(), target.ids.uid, target.ids.gid);
+                                   Printable(target.name).c_str(), target.ids.uid, target.ids.gid);
     }
     int status = set_up_as_user(call, as_user, target, state);
     if (!as_user.restore()) {
@@ -414,7 +407,7 @@ int initialise(const System& system, pam_handle_t* pamh, Phase phase, int argc,
         call.log.line(LOG_NOTICE,
                       "the user changed from uid %u to \"%s\" (uid %u) on this PAM handle: "
                       "setting the session keyring up again",
-                      state->owner.uid, ShownName(target.name).c_str(), target.ids.uid);
+                      state->owner.uid, Printable(target.name).c_str(), target.ids.uid);
         opens += state->opens;
         revoke_requested |= state->revoke_requested;
         state->revoke_requested = revoke_requested;
