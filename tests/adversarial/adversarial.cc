@@ -30,8 +30,10 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -81,6 +83,7 @@ struct Config {
     User alice;   // a target
     User bob;     // a second target
     User quota;   // a target that fills its key quota
+    User fresh;   // a target whose uid has no keys at all yet, nor user keyrings
     std::vector<std::string> only;
 };
 Config config;
@@ -195,7 +198,8 @@ std::string owner_text(uid_t uid) {
     if (uid == 0) {
         return "uid 0";
     }
-    for (const User* user : {&config.caller, &config.alice, &config.bob, &config.quota}) {
+    for (const User* user :
+         {&config.caller, &config.alice, &config.bob, &config.quota, &config.fresh}) {
         if (user->uid == uid) {
             return user->name + " (uid " + std::to_string(uid) + ")";
         }
@@ -674,9 +678,12 @@ Outcome spoiled_callers_keyring(Side side, Spoil spoil, const std::string& argum
 
 const char* const root_secret = "adv-root-secret";
 
-Outcome quota_from_root_service(Side side, const std::string& arguments) {
+// fresh: the target has no user keyring (its quota was filled from a
+// session keyring of its own), so none can be made for it now: creating
+// "_uid.N" would be charged to the full quota.
+Outcome quota_from_root_service(Side side, const User& target, bool fresh,
+                                const std::string& arguments) {
     CATCH_SYSLOG(log);
-    const User& target = config.quota;
     const key_serial_t service_keyring = keyctl_join_session_keyring(nullptr);
     if (service_keyring < 0) {
         return setup_failed("joining the root service's keyring");
@@ -720,12 +727,21 @@ Outcome quota_from_root_service(Side side, const std::string& arguments) {
     const std::string warning = "cannot join a new session keyring for user \"" + target.name +
                                 "\": Disk quota exceeded; joined keyring " + std::to_string(now) +
                                 " owned by root instead, which only this session possesses";
-    if (side == Side::ours && !one_line(lines, LOG_WARNING, warning)) {
+    const auto warned = loud(lines);
+    const bool has_warning =
+        fresh ? std::any_of(warned.begin(), warned.end(),
+                            [&](const LogLine& line) {
+                                return line.priority == LOG_WARNING && message(line) == warning;
+                            })
+              : one_line(lines, LOG_WARNING, warning);
+    if (side == Side::ours && !has_warning) {
         return unsafe("WRONG LOG", "new keyring " + std::to_string(now) +
                                        " owned by 0, but not the one LOG_WARNING line: " + logged);
     }
-    return safe("new keyring " + std::to_string(now) +
-                " owned by 0, only this session; the target's quota " + quota);
+    return safe("new keyring " + std::to_string(now) + " owned by 0, only this session" +
+                (links(now, "_uid." + std::to_string(target.uid)) ? ", linking the target's @u"
+                                                                  : ", no user keyring linked") +
+                "; the target's quota " + quota + (fresh ? "; logged: " + lines_text(warned) : ""));
 }
 
 // Fills the quota as the target would: keys added to its own @u until the
@@ -765,6 +781,56 @@ std::string fill_key_quota(const User& target) {
     close(fds[0]);
     waitpid(pid, nullptr, 0);
     return said;
+}
+
+// Fills the quota of a target that never had a user keyring, from a
+// session keyring of its own that a child keeps (the attacker's process
+// that stays alive); returns that child, or -1, with what it saw in *said.
+pid_t fill_key_quota_without_user_keyring(const User& target, std::string* said) {
+    int fds[2];
+    if (pipe(fds) != 0) {
+        *said = "pipe failed";
+        return -1;
+    }
+    const pid_t pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        std::string report;
+        if (!set_ids(target.uid, target.uid, target.uid, target.gid, target.gid, target.gid) ||
+            keyctl_join_session_keyring(nullptr) < 0) {
+            report = std::string("cannot become the target in a keyring of its own: ") +
+                     std::strerror(errno);
+        } else {
+            int added = 0;
+            for (;; ++added) {
+                const std::string name = "adv-fill-" + std::to_string(added);
+                if (add_key("user", name.c_str(), "x", 1, KEY_SPEC_SESSION_KEYRING) < 0) {
+                    break;
+                }
+            }
+            if (errno != EDQUOT) {
+                report = std::string("add_key: ") + std::strerror(errno);
+            } else if (keyctl_get_keyring_ID(KEY_SPEC_USER_KEYRING, 1) >= 0) {
+                report = "its user keyring could still be made";
+            } else {
+                report = "EDQUOT after " + std::to_string(added) +
+                         " keys; its @u cannot be made now: " + std::strerror(errno);
+            }
+        }
+        (void)!write(fds[1], report.data(), report.size());
+        close(fds[1]);
+        pause();
+        _exit(0);
+    }
+    close(fds[1]);
+    char buffer[512];
+    ssize_t got;
+    said->clear();
+    while ((got = read(fds[0], buffer, sizeof buffer)) > 0) {
+        said->append(buffer, static_cast<size_t>(got));
+    }
+    close(fds[0]);
+    return pid;
 }
 
 void empty_user_keyring(const User& target) {
@@ -1302,14 +1368,14 @@ bool find_user(const std::string& name, User* user) {
 int usage() {
     std::fprintf(stderr,
                  "usage: adversarial --workdir DIR --caller USER --alice USER --bob USER "
-                 "--quota USER [--ours MODULE] [--stock MODULE] [CASE-PREFIX...]\n");
+                 "--quota USER --fresh USER [--ours MODULE] [--stock MODULE] [CASE-PREFIX...]\n");
     return 2;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::string caller, alice, bob, quota;
+    std::string caller, alice, bob, quota, fresh;
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
         auto value = [&](std::string* into) {
@@ -1330,6 +1396,8 @@ int main(int argc, char** argv) {
             ok = value(&bob);
         } else if (arg == "--quota") {
             ok = value(&quota);
+        } else if (arg == "--fresh") {
+            ok = value(&fresh);
         } else if (arg == "--ours") {
             ok = value(&config.ours);
         } else if (arg == "--stock") {
@@ -1345,7 +1413,7 @@ int main(int argc, char** argv) {
     }
     if (config.workdir.empty() || !find_user(caller, &config.caller) ||
         !find_user(alice, &config.alice) || !find_user(bob, &config.bob) ||
-        !find_user(quota, &config.quota)) {
+        !find_user(quota, &config.quota) || !find_user(fresh, &config.fresh)) {
         return usage();
     }
     if (!prepare_workdir()) {
@@ -1371,12 +1439,40 @@ int main(int argc, char** argv) {
                     config.quota.name.c_str(), fill.empty() ? "EDQUOT" : fill.c_str(),
                     key_quota(config.quota.uid).c_str());
         for (const char* arguments : {"force revoke", "revoke"}) {
-            run_case(std::string("A2 quota, ") + arguments,
-                     [=](Side side) { return quota_from_root_service(side, arguments); });
+            run_case(std::string("A2 quota, ") + arguments, [=](Side side) {
+                return quota_from_root_service(side, config.quota, false, arguments);
+            });
         }
         empty_user_keyring(config.quota);
         std::printf("A2: %s's user keyring emptied (/proc/key-users: %s)\n",
                     config.quota.name.c_str(), key_quota(config.quota.uid).c_str());
+    }
+    if (selected("A2 quota filled without a user keyring")) {
+        const std::string before = key_quota(config.fresh.uid);
+        std::string said;
+        pid_t filler = -1;
+        if (before == "none") {
+            filler = fill_key_quota_without_user_keyring(config.fresh, &said);
+            std::printf(
+                "A2: %s (uid %u) filled its key quota from a keyring of its own: %s "
+                "(/proc/key-users: %s)\n",
+                config.fresh.name.c_str(), config.fresh.uid, said.c_str(),
+                key_quota(config.fresh.uid).c_str());
+        }
+        for (const char* arguments : {"force revoke", "revoke"}) {
+            run_case(std::string("A2 quota filled without a user keyring, ") + arguments,
+                     [=](Side side) {
+                         if (filler < 0) {
+                             return skipped("uid " + std::to_string(config.fresh.uid) +
+                                            " has keys already (/proc/key-users: " + before + ")");
+                         }
+                         return quota_from_root_service(side, config.fresh, true, arguments);
+                     });
+        }
+        if (filler > 0) {
+            kill(filler, SIGKILL);
+            waitpid(filler, nullptr, 0);
+        }
     }
 
     run_case("A3 fsuid/fsgid, root host, force revoke",

@@ -6,7 +6,8 @@
 #   tests/adversarial/run.sh BUILD [LABEL [CASE-PREFIX...]]
 #
 # It makes the users the attacks need (pkt-adv-caller, pkt-adv-alice,
-# pkt-adv-bob, pkt-adv-quota) and a folder for the service files, and
+# pkt-adv-bob, pkt-adv-quota, and pkt-adv-fresh with a uid that has no keys
+# in the kernel yet) and a folder for the service files, and
 # removes both when it ends, however it ends. The harness prints one line
 # per case with what each module did, then "ok: CASE", "FAIL: CASE: WHY"
 # or "skipped: CASE: WHY" for ours; the last line is
@@ -22,7 +23,7 @@ if [ ! -x "$harness" ]; then
   exit 1
 fi
 
-users=(pkt-adv-caller pkt-adv-alice pkt-adv-bob pkt-adv-quota)
+users=(pkt-adv-caller pkt-adv-alice pkt-adv-bob pkt-adv-quota pkt-adv-fresh)
 workdir=
 # shellcheck disable=SC2317  # run by the trap
 cleanup() {
@@ -37,9 +38,22 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
+# A uid that neither passwd nor the kernel's key accounting knows: the
+# kernel keeps a uid's user keyrings after the user is gone.
+unused_uid() {
+  local uid
+  for ((uid = 3900000 + RANDOM * 3; ; uid++)); do
+    getent passwd "$uid" >/dev/null && continue
+    grep -q "^ *$uid:" /proc/key-users && continue
+    echo "$uid"
+    return
+  done
+}
 for user in "${users[@]}"; do
-  id "$user" >/dev/null 2>&1 ||
-    useradd --no-create-home --shell /usr/sbin/nologin --comment 'pam-keyinit tests' "$user" ||
+  id "$user" >/dev/null 2>&1 && [ "$user" != pkt-adv-fresh ] && continue
+  [ "$user" = pkt-adv-fresh ] && { userdel "$user" 2>/dev/null; uid_option=(--uid "$(unused_uid)"); } || uid_option=()
+  useradd "${uid_option[@]}" --no-create-home --shell /usr/sbin/nologin \
+    --comment 'pam-keyinit tests' "$user" 2>/dev/null ||
     { echo "$label: FAIL: cannot create user $user"; exit 1; }
 done
 workdir=$(mktemp -d -t pam-keyinit-adversarial.XXXXXX) || exit 1
@@ -48,7 +62,7 @@ chmod 755 "$workdir"
 log=$workdir/output
 started=$SECONDS
 "$harness" --workdir "$workdir" --caller pkt-adv-caller --alice pkt-adv-alice \
-  --bob pkt-adv-bob --quota pkt-adv-quota "$@" 2>&1 | tee "$log" |
+  --bob pkt-adv-bob --quota pkt-adv-quota --fresh pkt-adv-fresh "$@" 2>&1 | tee "$log" |
   grep -v -E '^adversarial: [0-9]+ passed'
 status=${PIPESTATUS[0]}
 passed=$(grep -c '^ok: ' "$log")
