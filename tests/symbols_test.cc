@@ -248,18 +248,47 @@ bool is_dynamic_loader(const std::string& name) {
            name.starts_with("ld.so.");
 }
 
+#ifdef PAM_KEYINIT_SANITIZED
+constexpr bool sanitized_build = true;
+#else
+constexpr bool sanitized_build = false;
+#endif
+
+bool is_sanitizer_runtime(const std::string& name) {
+    for (const char* runtime : {"libasan.", "libubsan.", "libtsan.", "liblsan.", "libhwasan."}) {
+        if (name.starts_with(runtime)) {
+            return true;
+        }
+    }
+    return false;
+}
+
 TEST(Symbols, NeedsOnlyLibpamLibkeyutilsAndLibc) {
     std::vector<std::string> needed = read_dynamic(module_path).needed;
     // Where glibc keeps the stack protector's canary in the loader
     // (__stack_chk_guard on arm64), -fstack-protector makes the module need
     // the loader too; it is in every process already.
     std::erase_if(needed, is_dynamic_loader);
+    // A sanitizer build (meson's b_sanitize) links the sanitizers' runtimes
+    // into everything it builds; every other build must not need them.
+    if (sanitized_build) {
+        std::erase_if(needed, is_sanitizer_runtime);
+    }
     std::sort(needed.begin(), needed.end());
     EXPECT_EQ(needed, (std::vector<std::string>{"libc.so.6", "libkeyutils.so.1", "libpam.so.0"}));
     for (const std::string& library : needed) {
         EXPECT_EQ(library.find("libstdc++"), std::string::npos);
         EXPECT_EQ(library.find("libgcc_s"), std::string::npos);
         EXPECT_NE(library, "libm.so.6");
+    }
+}
+
+TEST(Symbols, NeedsNoSanitizerRuntimeOutsideASanitizerBuild) {
+    if (sanitized_build) {
+        GTEST_SKIP() << "a sanitizer build (b_sanitize) links the sanitizer runtimes";
+    }
+    for (const std::string& library : read_dynamic(module_path).needed) {
+        EXPECT_FALSE(is_sanitizer_runtime(library)) << library;
     }
 }
 

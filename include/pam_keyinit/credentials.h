@@ -23,7 +23,14 @@ public:
     // unprivileged caller may act for itself.
     int enter(UserIds user) noexcept;
 
-    // Puts back the real, effective and saved IDs exactly as they were.
+    // Switches this thread's real UID once more, while entered (the fallback
+    // keyring of doc/design.md, "Decision rules", is joined as root); 0 or a
+    // negative errno, the thread unchanged on failure. restore() puts back
+    // what enter() found.
+    int switch_real_uid(uid_t uid) noexcept;
+
+    // Puts back the real, effective, saved and filesystem IDs exactly as
+    // they were.
     // Idempotent. A failure is logged at LOG_CRIT and returns false: the
     // caller must then fail the PAM call.
     bool restore() noexcept;

@@ -13,29 +13,34 @@ namespace pam_keyinit {
 using KeySerial = std::int32_t;
 
 // What the module saw of the calling thread's keyrings, with its real IDs
-// already switched to the target user's.
+// already switched to the target user's. Nothing is seen with force.
 struct Observation {
-    // The session keyring (@s). Empty when it is revoked or expired: a thread
-    // left with a dead session keyring (an earlier session on the same thread
-    // was revoked) cannot even look it up.
+    // The session keyring (@s), when it could be looked up.
     std::optional<KeySerial> session;
     // The target user's user-session keyring (@us), when it was looked up.
     std::optional<KeySerial> user_session;
     // The owner of the session keyring; empty when it could not be read.
     std::optional<uid_t> session_owner;
+    // Why the session keyring could not be looked up (a positive errno):
+    // EKEYREVOKED or EKEYEXPIRED for a dead keyring (an earlier session on
+    // the same thread was revoked), or whatever else the lookup failed with
+    // (the caller may have taken its permissions away, or invalidated it).
+    // 0 when it was found, or not looked for.
+    int session_error;
 };
 
 enum class Verdict { replace, keep };
 
 enum class Reason {
-    forced,             // rule 1: force
-    dead_session,       // rule 2: the session keyring is revoked or expired
-    user_session,       // rule 3: no session keyring of its own
-    foreign_owner,      // rule 4: owned by another UID
-    unknown_owner,      // rule 4: owner unreadable, so taken as foreign
-    inherited_foreign,  // rule 4 waived by inherit
-    root_target,        // rule 4 does not apply to root
-    own_keyring,        // rule 5
+    forced,                   // rule 1: force
+    dead_session,             // rule 2: the session keyring is revoked or expired
+    unreadable_session,       // rule 2: the session keyring cannot be looked up
+    unreadable_user_session,  // rule 2: the user-session keyring cannot be looked up
+    user_session,             // rule 3: no session keyring of its own
+    foreign_owner,            // rule 4: owned by another UID
+    unknown_owner,            // rule 4: owner unreadable, so taken as foreign
+    inherited_foreign,        // rule 4 waived by inherit
+    own_keyring,              // rule 5
 };
 
 struct Decision {

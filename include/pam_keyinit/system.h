@@ -15,10 +15,14 @@
 
 namespace pam_keyinit {
 
-// The calling thread's real, effective and saved IDs.
+// The calling thread's real, effective, saved and filesystem IDs. The kernel
+// sets the filesystem IDs to the effective ones on every setresuid() and
+// setresgid(), so a host that chose others (setfsuid(2)) needs them put back.
 struct ThreadIds {
     uid_t ruid, euid, suid;
     gid_t rgid, egid, sgid;
+    uid_t fsuid;
+    gid_t fsgid;
 
     friend bool operator==(const ThreadIds&, const ThreadIds&) = default;
 };
@@ -34,7 +38,8 @@ struct UserIds {
 struct SystemCalls {
     // libpam
     int (*get_user)(void* context, pam_handle_t* pamh, const char** user);
-    // 0, -ENOENT for no such user, or another negative errno.
+    // 0, -ENOENT for no such user, or the negative errno the user database
+    // failed with.
     int (*lookup_user)(void* context, pam_handle_t* pamh, const char* name, UserIds* ids);
     int (*get_data)(void* context, const pam_handle_t* pamh, const char* name, const void** data);
     int (*set_data)(void* context, pam_handle_t* pamh, const char* name, void* data,
@@ -48,6 +53,8 @@ struct SystemCalls {
     int (*get_thread_ids)(void* context, ThreadIds* ids);
     int (*set_thread_uids)(void* context, uid_t ruid, uid_t euid, uid_t suid);
     int (*set_thread_gids)(void* context, gid_t rgid, gid_t egid, gid_t sgid);
+    int (*set_thread_fsuid)(void* context, uid_t fsuid);
+    int (*set_thread_fsgid)(void* context, gid_t fsgid);
 
     // Keyrings: a key serial (>= 0) or a negative errno.
     long (*keyring_id)(void* context, KeySerial special);
@@ -88,6 +95,8 @@ struct System {
     int set_thread_gids(gid_t rgid, gid_t egid, gid_t sgid) const {
         return calls->set_thread_gids(context, rgid, egid, sgid);
     }
+    int set_thread_fsuid(uid_t fsuid) const { return calls->set_thread_fsuid(context, fsuid); }
+    int set_thread_fsgid(gid_t fsgid) const { return calls->set_thread_fsgid(context, fsgid); }
     long keyring_id(KeySerial special) const { return calls->keyring_id(context, special); }
     long describe_key(KeySerial key, char* buffer, std::size_t size) const {
         return calls->describe_key(context, key, buffer, size);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// The system calls that set one thread's real, effective and saved IDs.
+// The system calls that set one thread's real, effective, saved and
+// filesystem IDs.
 //
 // On architectures whose first Linux ABI had 16-bit user and group IDs
 // (i386, arm, m68k, 31-bit s390, sh, sparc32) the plain setresuid and
@@ -23,6 +24,8 @@ static_assert(sizeof(uid_t) == 4 && sizeof(gid_t) == 4,
 #if defined(SYS_setresuid32) && defined(SYS_setresgid32)
 inline constexpr long setresuid_call = SYS_setresuid32;
 inline constexpr long setresgid_call = SYS_setresgid32;
+inline constexpr long setfsuid_call = SYS_setfsuid32;
+inline constexpr long setfsgid_call = SYS_setfsgid32;
 // What glibc's getresuid() calls there (tests fail it by number).
 inline constexpr long getresuid_call = SYS_getresuid32;
 #elif defined(SYS_setresuid32) || defined(SYS_setresgid32)
@@ -36,6 +39,8 @@ inline constexpr long getresuid_call = SYS_getresuid32;
 #elif defined(SYS_setresuid) && defined(SYS_setresgid)
 inline constexpr long setresuid_call = SYS_setresuid;
 inline constexpr long setresgid_call = SYS_setresgid;
+inline constexpr long setfsuid_call = SYS_setfsuid;
+inline constexpr long setfsgid_call = SYS_setfsgid;
 inline constexpr long getresuid_call = SYS_getresuid;
 #else
 #error "no setresuid system call known for this architecture"

@@ -89,9 +89,9 @@ ThreadIds ids_from_proc() {
         std::string label;
         fields >> label;
         if (label == "Uid:") {
-            fields >> ids.ruid >> ids.euid >> ids.suid;
+            fields >> ids.ruid >> ids.euid >> ids.suid >> ids.fsuid;
         } else if (label == "Gid:") {
-            fields >> ids.rgid >> ids.egid >> ids.sgid;
+            fields >> ids.rgid >> ids.egid >> ids.sgid >> ids.fsgid;
         }
     }
     return ids;

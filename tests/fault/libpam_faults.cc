@@ -5,7 +5,6 @@
 #include <pwd.h>
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
-#include <security/pam_modutil.h>
 
 #include <array>
 #include <cerrno>
@@ -116,12 +115,14 @@ PAM_KEYINIT_INTERPOSE int pam_set_data(pam_handle_t* pamh, const char* name, voi
     return real<Function>("pam_set_data")(pamh, name, data, cleanup);
 }
 
-PAM_KEYINIT_INTERPOSE struct passwd* pam_modutil_getpwnam(pam_handle_t* pamh, const char* user) {
+PAM_KEYINIT_INTERPOSE int getpwnam_r(const char* name, struct passwd* entry, char* buffer,
+                                     size_t size, struct passwd** result) {
     int failure = 0;
     if (should_fail(Step::getpwnam, __builtin_return_address(0), &failure)) {
-        errno = failure;
-        return nullptr;
+        // 0 is "no such user": no entry, and no error.
+        *result = nullptr;
+        return failure;
     }
-    using Function = struct passwd* (*)(pam_handle_t*, const char*);
-    return real<Function>("pam_modutil_getpwnam")(pamh, user);
+    using Function = int (*)(const char*, struct passwd*, char*, size_t, struct passwd**);
+    return real<Function>("getpwnam_r")(name, entry, buffer, size, result);
 }

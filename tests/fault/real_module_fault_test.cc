@@ -36,7 +36,7 @@ using namespace fault_table;
 
 constexpr std::uint32_t unchanged_id = 0xffffffffu;
 
-// The shipped module looks its user up with libpam's pam_modutil_getpwnam()
+// The shipped module looks its user up with getpwnam_r()
 // and allocates nothing of its own; the real kernel may lack persistent
 // keyrings. The user is fault_user(), whose IDs useradd chose.
 const Table table{
@@ -91,7 +91,8 @@ bool inject(Step step, int error) {
         case Step::getpwnam:
         case Step::set_data: break;  // libpam's, above
         case Step::lookup_user:
-        case Step::allocate: break;  // the fake's steps: not in this table
+        case Step::allocate:
+        case Step::restore_fsids: break;  // the fake's steps: not in this table
     }
     return false;
 }
@@ -174,10 +175,10 @@ TEST_P(RealModuleFault, OneCallFails) {
         if (want.ids_restored) {
             EXPECT_EQ(ids_after, caller_ids);
         } else if (c.step == Step::restore_uids) {
-            EXPECT_EQ(ids_after, (ThreadIds{user.uid, 0, 5, 0, 0, 7}))
+            EXPECT_EQ(ids_after, (ThreadIds{user.uid, 0, 5, 0, 0, 7, 0, 0}))
                 << "GIDs restored, the real UID left as the failed restore found it";
         } else {
-            EXPECT_EQ(ids_after, (ThreadIds{0, 0, 5, user.gid, 0, 7}))
+            EXPECT_EQ(ids_after, (ThreadIds{0, 0, 5, user.gid, 0, 7, 0, 0}))
                 << "UIDs restored, the real GID left as the failed restore found it";
         }
 

@@ -188,8 +188,8 @@ TEST_P(Unprivileged, OpensASessionForItselfOnly) {
         run_in_child([&] {
             auto log = catch_syslog();
             ASSERT_EQ(syscall(SYS_setgroups, 0, nullptr), 0);
-            set_thread_ids(
-                {alice().uid, alice().uid, alice().uid, alice().gid, alice().gid, alice().gid});
+            set_thread_ids({alice().uid, alice().uid, alice().uid, alice().gid, alice().gid,
+                            alice().gid, alice().uid, alice().gid});
             const ThreadIds before = thread_ids();
             const key_serial_t previous = session_keyring();
             pam_handle_t* pamh = nullptr;

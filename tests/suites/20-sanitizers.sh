@@ -2,9 +2,9 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # The tests again under sanitizers (g++ and its runtimes):
 #  - AddressSanitizer + UndefinedBehaviorSanitizer (build-asan): the unit,
-#    real-stack, fault-injection and stress suites. The module itself is
-#    instrumented there, so its NEEDED names libasan: the symbols suite,
-#    which checks the shipped NEEDED list, is left to the plain build.
+#    real-stack, fault-injection, stress and symbols suites. The module
+#    itself is instrumented there, so its NEEDED names libasan and libubsan:
+#    the symbols suite knows a sanitizer build and allows exactly those.
 #  - ThreadSanitizer (build-tsan): the thread tests of the real-stack suite
 #    and the stress test (8 threads, 2,000 sessions).
 # Any sanitizer report fails the suite. Both builds are complete builds, so
@@ -26,7 +26,7 @@ if configure_build build-asan -Db_sanitize=address,undefined "${common_options[@
   ASAN_OPTIONS=detect_leaks=1:detect_stack_use_after_return=1:strict_string_checks=1 \
   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     meson test -C build-asan --no-rebuild --print-errorlogs --num-processes 2 \
-      --suite unit --suite stack --suite fault --suite stress || failed=1
+      --suite unit --suite stack --suite fault --suite stress --suite symbols || failed=1
 else
   echo "20-sanitizers: FAIL: cannot build with -Db_sanitize=address,undefined"
   failed=1

@@ -49,6 +49,8 @@ const SystemCalls FakeSystem::calls_table = {
                           uid_t s) { return fake(context).set_uids(r, e, s); },
     .set_thread_gids = [](void* context, gid_t r, gid_t e,
                           gid_t s) { return fake(context).set_gids(r, e, s); },
+    .set_thread_fsuid = [](void* context, uid_t fsuid) { return fake(context).set_fsuid(fsuid); },
+    .set_thread_fsgid = [](void* context, gid_t fsgid) { return fake(context).set_fsgid(fsgid); },
     .keyring_id = [](void* context,
                      KeySerial special) { return fake(context).keyring_id(special); },
     .describe_key = [](void* context, KeySerial key, char* buffer,
@@ -225,6 +227,7 @@ int FakeSystem::set_uids(uid_t r, uid_t e, uid_t s) {
         ids.euid = e;
     if (s != unchanged)
         ids.suid = s;
+    ids.fsuid = ids.euid;  // as the kernel does on every setresuid()
     return 0;
 }
 
@@ -245,6 +248,32 @@ int FakeSystem::set_gids(gid_t r, gid_t e, gid_t s) {
         ids.egid = e;
     if (s != unchanged)
         ids.sgid = s;
+    ids.fsgid = ids.egid;
+    return 0;
+}
+
+// setfsuid(2): root may pick any ID, anyone else one of its own.
+int FakeSystem::set_fsuid(uid_t fsuid) {
+    if (int error = injected(Step::restore_fsids)) {
+        return -error;
+    }
+    if (ids.euid != 0 && fsuid != ids.ruid && fsuid != ids.euid && fsuid != ids.suid &&
+        fsuid != ids.fsuid) {
+        return -EPERM;
+    }
+    ids.fsuid = fsuid;
+    return 0;
+}
+
+int FakeSystem::set_fsgid(gid_t fsgid) {
+    if (int error = injected(Step::restore_fsids)) {
+        return -error;
+    }
+    if (ids.euid != 0 && fsgid != ids.rgid && fsgid != ids.egid && fsgid != ids.sgid &&
+        fsgid != ids.fsgid) {
+        return -EPERM;
+    }
+    ids.fsgid = fsgid;
     return 0;
 }
 

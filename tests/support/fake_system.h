@@ -50,7 +50,7 @@ public:
     std::string user = "alice";
     int get_user_status = PAM_SUCCESS;
     std::map<std::string, UserIds> passwd = {{"alice", {1000, 1000}}, {"root", {0, 0}}};
-    ThreadIds ids{0, 0, 0, 0, 0, 0};
+    ThreadIds ids{0, 0, 0, 0, 0, 0, 0, 0};
     KeySerial session = 0;  // 0: none yet (the kernel installs @us on lookup)
     bool session_revoked = false;
     bool session_expired = false;
@@ -109,6 +109,8 @@ private:
     int get_ids(ThreadIds* out);
     int set_uids(uid_t r, uid_t e, uid_t s);
     int set_gids(gid_t r, gid_t e, gid_t s);
+    int set_fsuid(uid_t fsuid);
+    int set_fsgid(gid_t fsgid);
     long keyring_id(KeySerial special);
     long describe(KeySerial key, char* buffer, size_t size);
     long join();

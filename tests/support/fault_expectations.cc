@@ -32,19 +32,15 @@ Expected expected_open(const Table& table, Step step, int error) {
             // says why; the module only in debug).
             return {error, std::nullopt, "", false, Keyring::unchanged};
         case Step::lookup_user:
-            if (error == ENOENT) {
+        case Step::getpwnam:
+            // getpwnam_r(3) says "no such user" with 0 and no entry (or,
+            // for some NSS modules, ENOENT); anything else is the user
+            // database failing, and keeps its errno.
+            if (error == 0 || error == ENOENT) {
                 return {PAM_USER_UNKNOWN, LOG_NOTICE, texts.unknown_user, false,
                         Keyring::unchanged};
             }
             return {phase_error, LOG_ERR, texts.lookup_failed, true, Keyring::unchanged};
-        case Step::getpwnam:
-            if (error == ENOMEM) {
-                return {phase_error, LOG_ERR, texts.lookup_failed, true, Keyring::unchanged};
-            }
-            // The shipped lookup cannot tell an NSS failure from a missing
-            // entry (pam_modutil_getpwnam() keeps only errno), so both are
-            // an unknown user, as in Linux-PAM.
-            return {PAM_USER_UNKNOWN, LOG_NOTICE, texts.unknown_user, false, Keyring::unchanged};
         case Step::allocate:
             return {PAM_BUF_ERR, LOG_CRIT, "out of memory for the session state", false,
                     Keyring::unchanged};
@@ -64,19 +60,22 @@ Expected expected_open(const Table& table, Step step, int error) {
                 return {PAM_SUCCESS, LOG_INFO, "kernel keyrings are unavailable", true,
                         Keyring::unchanged};
             }
-            if (error == EKEYREVOKED || error == EKEYEXPIRED) {
-                // A dead session keyring is replaced, quietly.
-                return {PAM_SUCCESS, std::nullopt, "", false, Keyring::set_up};
-            }
-            return {phase_error, LOG_ERR, "cannot look up the session keyring", true,
-                    Keyring::unchanged};
+            // A dead session keyring is replaced, quietly; so is one that
+            // cannot be looked up at all (rule 2): it cannot be shown to be
+            // the user's.
+            return {PAM_SUCCESS, std::nullopt, "", false, Keyring::set_up};
         case Step::user_session_lookup:
-            return {phase_error, LOG_ERR, "cannot look up the user-session keyring", true,
-                    Keyring::unchanged};
+            // Without it rule 3 cannot be applied: replaced (rule 2).
+            return {PAM_SUCCESS, std::nullopt, "", false, Keyring::set_up};
         case Step::describe:
             // An owner that cannot be read is taken as foreign: replaced.
             return {PAM_SUCCESS, std::nullopt, "", false, Keyring::set_up};
-        case Step::join: return {phase_error, LOG_ERR, texts.join, true, Keyring::unchanged};
+        case Step::join:
+            // Every join fails (a seccomp filter cannot tell the first from
+            // the fallback's, so both tables fail them all): neither a
+            // keyring of the user's nor one owned by root can be had, the
+            // only way the thread keeps a keyring that is not the user's.
+            return {phase_error, LOG_CRIT, texts.join, true, Keyring::unchanged};
         case Step::link: return {phase_error, LOG_ERR, texts.link, true, Keyring::joined_unlinked};
         case Step::link_persistent:
             return {PAM_SUCCESS, LOG_WARNING, texts.link_persistent, true,
@@ -85,6 +84,7 @@ Expected expected_open(const Table& table, Step step, int error) {
             return {phase_error, LOG_CRIT, texts.restore_uids, true, Keyring::set_up, false};
         case Step::restore_gids:
             return {phase_error, LOG_CRIT, texts.restore_gids, true, Keyring::set_up, false};
+        case Step::restore_fsids:  // not in the tables: their caller's are its effective IDs
         case Step::revoke: break;
     }
     ADD_FAILURE() << "no open expectation for " << step_name(step);
@@ -152,14 +152,15 @@ std::vector<int> failures_of(const Table& table, Step step) {
         case Step::get_user:
             return {PAM_SYSTEM_ERR, PAM_BUF_ERR, PAM_CONV_ERR, PAM_ABORT, PAM_INCOMPLETE};
         case Step::lookup_user: return {ENOENT, ENOMEM, EIO, EMFILE, ENFILE, EAGAIN, EINTR, ERANGE};
-        case Step::getpwnam: return {0, ENOMEM, EIO, EMFILE, ENFILE, EAGAIN};
+        case Step::getpwnam: return {0, ENOENT, ENOMEM, EIO, EMFILE, ENFILE, EAGAIN, EINTR};
         case Step::allocate: return {ENOMEM};
         case Step::set_data: return {PAM_BUF_ERR, PAM_SYSTEM_ERR};
         case Step::read_ids: return {EFAULT};
         case Step::switch_gids:
         case Step::switch_uids:
         case Step::restore_uids:
-        case Step::restore_gids: return setres_errors;
+        case Step::restore_gids:
+        case Step::restore_fsids: return setres_errors;
         case Step::link_persistent:
             if (table.persistent_may_be_unsupported) {
                 auto errors = keyctl_errors;

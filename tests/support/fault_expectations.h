@@ -20,7 +20,7 @@ namespace pam_keyinit::test::fault_table {
 
 // The caller's IDs. Odd saved IDs, so that a restore that only put back the
 // real IDs shows.
-constexpr ThreadIds caller_ids{0, 0, 5, 0, 0, 7};
+constexpr ThreadIds caller_ids{0, 0, 5, 0, 0, 7, 0, 0};
 
 enum class Flow { open, close };
 
@@ -29,7 +29,7 @@ enum class Flow { open, close };
 // service), so opening reads the session keyring, the user-session keyring
 // and the owner, then joins and links. The user is looked up either by the
 // fake's lookup (lookup_user, then allocate) or by libpam's
-// pam_modutil_getpwnam() (getpwnam); a table has one or the other.
+// getpwnam_r() (getpwnam); a table has one or the other.
 
 // The texts a table expects in the one line of a step that names the user
 // or the caller's IDs (or as much of them as that table checks).
@@ -59,7 +59,8 @@ bool returns_pam_code(Step step);
 
 // What each call can really return when it fails: keyctl(2), setresuid(2),
 // getresuid(2), getpwnam_r(3), calloc(3), pam_get_user(3), pam_get_data(3),
-// pam_set_data(3). For getpwnam, 0 is no such user (errno untouched by NSS).
+// pam_set_data(3). For getpwnam, 0 is no such user (getpwnam_r returns 0
+// and no entry).
 std::vector<int> failures_of(const Table& table, Step step);
 
 // The keyring's state after the call.

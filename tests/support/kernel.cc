@@ -21,8 +21,8 @@
 namespace pam_keyinit {
 
 std::ostream& operator<<(std::ostream& out, const ThreadIds& ids) {
-    return out << "uid " << ids.ruid << '/' << ids.euid << '/' << ids.suid << " gid " << ids.rgid
-               << '/' << ids.egid << '/' << ids.sgid;
+    return out << "uid " << ids.ruid << '/' << ids.euid << '/' << ids.suid << '/' << ids.fsuid
+               << " gid " << ids.rgid << '/' << ids.egid << '/' << ids.sgid << '/' << ids.fsgid;
 }
 
 }  // namespace pam_keyinit
@@ -76,6 +76,10 @@ ThreadIds thread_ids() {
     ThreadIds ids{};
     getresuid(&ids.ruid, &ids.euid, &ids.suid);
     getresgid(&ids.rgid, &ids.egid, &ids.sgid);
+    ids.fsuid =
+        static_cast<uid_t>(syscall(pam_keyinit::thread_ids::setfsuid_call, static_cast<uid_t>(-1)));
+    ids.fsgid =
+        static_cast<gid_t>(syscall(pam_keyinit::thread_ids::setfsgid_call, static_cast<gid_t>(-1)));
     return ids;
 }
 
@@ -91,6 +95,9 @@ void set_thread_ids(const ThreadIds& ids) {
         << std::strerror(errno);
     ASSERT_EQ(syscall(pam_keyinit::thread_ids::setresuid_call, ids.ruid, ids.euid, ids.suid), 0)
         << std::strerror(errno);
+    // setresuid() and setresgid() made the filesystem IDs the effective ones.
+    syscall(pam_keyinit::thread_ids::setfsuid_call, ids.fsuid);
+    syscall(pam_keyinit::thread_ids::setfsgid_call, ids.fsgid);
 }
 
 KeyQuota key_quota(uid_t uid) {

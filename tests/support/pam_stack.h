@@ -26,6 +26,8 @@ public:
     int open_session() { return pam_open_session(handle_, 0); }
     int close_session() { return pam_close_session(handle_, 0); }
     int setcred(int flags) { return pam_setcred(handle_, flags); }
+    // What an application (or an attacker driving one) may do between calls.
+    int set_user(const std::string& user) { return pam_set_item(handle_, PAM_USER, user.c_str()); }
 
 private:
     pam_handle_t* handle_ = nullptr;

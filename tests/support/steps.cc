@@ -22,6 +22,7 @@ const char* step_name(Step step) {
         case Step::link_persistent: return "link_persistent";
         case Step::restore_uids: return "restore_uids";
         case Step::restore_gids: return "restore_gids";
+        case Step::restore_fsids: return "restore_fsids";
         case Step::revoke: return "revoke";
     }
     return "?";

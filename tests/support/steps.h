@@ -29,6 +29,7 @@ enum class Step {
     link_persistent,
     restore_uids,
     restore_gids,
+    restore_fsids,
     revoke,
 };
 
@@ -50,6 +51,7 @@ inline constexpr Step all_steps[] = {
     Step::link_persistent,
     Step::restore_uids,
     Step::restore_gids,
+    Step::restore_fsids,
     Step::revoke,
 };
 

@@ -9,22 +9,22 @@
 namespace pam_keyinit::test {
 namespace {
 
-constexpr ThreadIds root_ids{0, 0, 0, 0, 0, 0};
+constexpr ThreadIds root_ids{0, 0, 0, 0, 0, 0, 0, 0};
 constexpr UserIds alice{1000, 1000};
 
 TEST(ActingAsUser, SwitchesRealIdsOnlyAndRestoresExactly) {
     FakeSystem fake;
-    fake.ids = {0, 0, 5, 0, 0, 7};  // odd saved IDs must come back too
+    fake.ids = {0, 0, 5, 0, 0, 7, 0, 0};  // odd saved IDs must come back too
     Log log(fake.system(), fake.pamh());
     {
         ActingAsUser as_user(fake.system(), log);
         ASSERT_EQ(as_user.enter(alice), 0);
-        EXPECT_EQ(fake.ids, (ThreadIds{1000, 0, 5, 1000, 0, 7}));
+        EXPECT_EQ(fake.ids, (ThreadIds{1000, 0, 5, 1000, 0, 7, 0, 0}));
         EXPECT_TRUE(as_user.restore());
-        EXPECT_EQ(fake.ids, (ThreadIds{0, 0, 5, 0, 0, 7}));
+        EXPECT_EQ(fake.ids, (ThreadIds{0, 0, 5, 0, 0, 7, 0, 0}));
         EXPECT_TRUE(as_user.restore()) << "restore is idempotent";
     }
-    EXPECT_EQ(fake.ids, (ThreadIds{0, 0, 5, 0, 0, 7}));
+    EXPECT_EQ(fake.ids, (ThreadIds{0, 0, 5, 0, 0, 7, 0, 0}));
     EXPECT_TRUE(fake.log.empty());
 }
 
@@ -40,7 +40,8 @@ TEST(ActingAsUser, DestructorRestores) {
 
 TEST(ActingAsUser, LeavesMatchingIdsAlone) {
     FakeSystem fake;
-    fake.ids = {1000, 1000, 1000, 1000, 1000, 1000};  // an unprivileged caller, for itself
+    fake.ids = {1000, 1000, 1000, 1000,
+                1000, 1000, 1000, 1000};  // an unprivileged caller, for itself
     Log log(fake.system(), fake.pamh());
     ActingAsUser as_user(fake.system(), log);
     EXPECT_EQ(as_user.enter(alice), 0);
@@ -51,11 +52,11 @@ TEST(ActingAsUser, LeavesMatchingIdsAlone) {
 
 TEST(ActingAsUser, UnprivilegedCallerCannotBecomeAnother) {
     FakeSystem fake;
-    fake.ids = {1001, 1001, 1001, 1001, 1001, 1001};
+    fake.ids = {1001, 1001, 1001, 1001, 1001, 1001, 1001, 1001};
     Log log(fake.system(), fake.pamh());
     ActingAsUser as_user(fake.system(), log);
     EXPECT_EQ(as_user.enter(alice), -EPERM);
-    EXPECT_EQ(fake.ids, (ThreadIds{1001, 1001, 1001, 1001, 1001, 1001}));
+    EXPECT_EQ(fake.ids, (ThreadIds{1001, 1001, 1001, 1001, 1001, 1001, 1001, 1001}));
 }
 
 TEST(ActingAsUser, FailedGidSwitchChangesNothing) {
