@@ -10,9 +10,9 @@
 //
 // Every attack runs in a forked child, once per module: session keyrings
 // and credentials belong to the thread. Each case prints one line with what
-// each module left behind; only ours is held to the invariants (the
-// security contract in doc/design.md), the stock module's result is printed
-// and never counted. Verdict lines: "ok: CASE", "FAIL: CASE: WHY",
+// each module left behind; only ours is held to the invariants and to the
+// lines and results of doc/design.md ("Threat model", "Failures"); the
+// stock module's result is printed and never counted. Verdict lines: "ok: CASE", "FAIL: CASE: WHY",
 // "skipped: CASE: WHY".
 #include <fcntl.h>
 #include <keyutils.h>
@@ -738,10 +738,23 @@ Outcome quota_from_root_service(Side side, const User& target, bool fresh,
         return unsafe("WRONG LOG", "new keyring " + std::to_string(now) +
                                        " owned by 0, but not the one LOG_WARNING line: " + logged);
     }
+    // The module's own result, through the same line with "required": the
+    // fallback is a success (doc/design.md, "Failures").
+    if (keyctl_join_session_keyring(nullptr) < 0) {
+        return setup_failed("joining the root service's keyring again");
+    }
+    Pam again(side, Control::required, arguments, target.name);
+    const int required_result = again.open();
+    log.take();
+    const std::string code = "; open with a required line: " + result(required_result);
+    if (side == Side::ours && !fresh && required_result != PAM_SUCCESS) {
+        return unsafe("WRONG", "new keyring " + std::to_string(now) + " owned by 0" + code);
+    }
     return safe("new keyring " + std::to_string(now) + " owned by 0, only this session" +
                 (links(now, "_uid." + std::to_string(target.uid)) ? ", linking the target's @u"
                                                                   : ", no user keyring linked") +
-                "; the target's quota " + quota + (fresh ? "; logged: " + lines_text(warned) : ""));
+                "; the target's quota " + quota + code +
+                (fresh ? "; logged: " + lines_text(warned) : ""));
 }
 
 // Fills the quota as the target would: keys added to its own @u until the
@@ -1049,9 +1062,9 @@ Outcome changed_user(Side side, const std::string& arguments) {
         return unsafe("EXPOSED", second.name + " is in " + keyring_text(now));
     }
     if (side == Side::ours) {
-        const std::string notice = "the user changed from \"" + first.name + "\" (uid " +
-                                   std::to_string(first.uid) + ") to \"" + second.name +
-                                   "\" (uid " + std::to_string(second.uid) +
+        const std::string notice = "the user changed from uid " + std::to_string(first.uid) +
+                                   " to \"" + second.name + "\" (uid " +
+                                   std::to_string(second.uid) +
                                    ") on this PAM handle: setting the session keyring up again";
         if (!one_line(lines, LOG_NOTICE, notice)) {
             return unsafe("WRONG LOG",
@@ -1137,8 +1150,8 @@ Outcome passwd_unreadable(Side side, const std::string& arguments) {
 
 std::string revoke_refusal(key_serial_t keyring) {
     return "cannot revoke session keyring " + std::to_string(keyring) +
-           ": Permission denied (only a thread that possesses it can revoke it: was the session "
-           "opened on another thread?)";
+           ": Permission denied (only a thread that possesses it can: was the session opened on "
+           "another thread?)";
 }
 
 std::string state_text(key_serial_t keyring) {
