@@ -21,6 +21,7 @@
 #include <sched.h>
 #include <security/pam_appl.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -807,6 +808,10 @@ pid_t fill_key_quota_without_user_keyring(const User& target, std::string* said)
     }
     const pid_t pid = fork();
     if (pid == 0) {
+        // It holds the keys for as long as it lives: never longer than
+        // the harness.
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        alarm(300);
         close(fds[0]);
         std::string report;
         if (!set_ids(target.uid, target.uid, target.uid, target.gid, target.gid, target.gid) ||
@@ -1457,6 +1462,12 @@ int main(int argc, char** argv) {
             });
         }
         empty_user_keyring(config.quota);
+        // The kernel frees the unlinked keys a moment later.
+        unsigned keys = 0, max_keys = 0;
+        for (int i = 0; i < 40 && (key_quota(config.quota.uid, &keys, &max_keys), keys >= max_keys);
+             ++i) {
+            usleep(50000);
+        }
         std::printf("A2: %s's user keyring emptied (/proc/key-users: %s)\n",
                     config.quota.name.c_str(), key_quota(config.quota.uid).c_str());
     }
