@@ -273,13 +273,17 @@ USERS
   (cd "$staging" && find . -print0 | cpio --quiet -0 -o -H newc) >"$work/initramfs.cpio"
   echo "   initramfs: $(( $(stat -c %s "$work/initramfs.cpio") / 1048576 )) MiB"
 
+  # no_timer_check: under TCG on a busy machine (the container suites run
+  # side by side), the 686-pae kernel's check of the IO-APIC timer can time
+  # out and panic ("IO-APIC + timer doesn't work"); the check proves
+  # nothing about keyrings.
   local kernel label
   for kernel in "${KERNELS[@]}"; do
     label=${kernel%%=*}
     qemu-system-x86_64 -machine pc -cpu max -m 1024 -smp 1 -display none -no-reboot \
       -monitor none -serial "file:$work/console-$label.log" \
       -kernel "$root/kernels/vmlinuz-$label" -initrd "$work/initramfs.cpio" \
-      -append "console=ttyS0 panic=-1 quiet loglevel=1" >"$work/qemu-$label.log" 2>&1 &
+      -append "console=ttyS0 panic=-1 quiet loglevel=1 no_timer_check" >"$work/qemu-$label.log" 2>&1 &
     qemu_pids+=($!)
   done
   # Both at once, one core each; what they report as it comes.
