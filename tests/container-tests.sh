@@ -38,7 +38,24 @@ work=$(mktemp -d -t pam-keyinit-containers.XXXXXX)
 root=$work/nspawn-root
 failures=()
 
+# Lines this run added to /etc/subuid and /etc/subgid ("FILE:LINE"), taken
+# out again at the end: nothing else in those files is touched.
+added_subids=()
+remove_added_subids() {
+  local entry file line
+  for entry in "${added_subids[@]}"; do
+    file=${entry%%:*}
+    line=${entry#*:}
+    if grep -qxF "$line" "$file"; then
+      # Rewritten in place, so that the file keeps its owner and mode.
+      grep -vxF "$line" "$file" >"$work/subids.tmp" || true
+      cat "$work/subids.tmp" >"$file"
+      echo "removed $line from $file again"
+    fi
+  done
+}
 cleanup() {
+  remove_added_subids
   # Never across a mount point, should a container have left one behind.
   rm -rf --one-file-system "$work" ${own_run_dir:+"$own_run_dir"}
 }
@@ -125,7 +142,8 @@ if [ "$nested" -eq 1 ]; then
   finish
 fi
 # autopkgtest-virt-unshare maps uids 1-65535 of the testbed to a subordinate
-# range of root's, which /etc/subuid and /etc/subgid must give.
+# range of root's, which /etc/subuid and /etc/subgid must give. A range this
+# run adds is taken out again when it ends.
 ensure_root_subids() {  # ensure_root_subids FILE
   local file=$1 first
   touch "$file"
@@ -134,7 +152,8 @@ ensure_root_subids() {  # ensure_root_subids FILE
       NF >= 3 && $2 + $3 > end { end = $2 + $3 }
       END { print end }' "$file")
     echo "root:$first:65536" >>"$file"
-    echo "added root:$first:65536 to $file"
+    added_subids+=("$file:root:$first:65536")
+    echo "added root:$first:65536 to $file (removed again at the end)"
   fi
   # util-linux 2.38's "unshare --map-auto" takes the first line whose name
   # reads as uid 0, and any non-numeric name does; so autopkgtest runs where

@@ -159,3 +159,14 @@ expect_revoked_at_close() {
         probe_record "$1" close_session >&2
     fi
 }
+
+# The opposite: the record of close_session shows the session keyring
+# still valid (a "_ses" keyring, not revoked).
+expect_alive_at_close() {
+    if probe_record "$1" close_session | grep -q '^describe: keyring;.*;_ses$'; then
+        pass "$2: the session keyring is still valid at close"
+    else
+        fail "$2: the session keyring is not valid at close"
+        probe_record "$1" close_session >&2
+    fi
+}

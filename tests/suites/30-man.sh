@@ -6,6 +6,9 @@
 #    mandoc;
 #  - its OPTIONS and SYNOPSIS name exactly the options of module/options.cc,
 #    and so does the README's options table once it has one;
+#  - its title line names the project's manual, its FILES name what the
+#    package installs, and the README, README.Debian, the examples' README
+#    and the page quote the pam-auth-update profile's line as it is;
 #  - every service file in conf-examples/ is driven by pamtester against the
 #    built module (debian/tests/conf-examples, the autopkgtest of the package).
 set -uo pipefail
@@ -105,6 +108,44 @@ if [ -n "$readme_options" ]; then
     compare_options "README.md's options table" "$readme_options"
 else
     echo "note: README.md has no options table yet; not compared"
+fi
+
+# The page is the project's, and says what the package installs.
+if head -n 1 doc/pam_keyinit.8.scd | grep -q '"pam-keyinit Manual"$'; then
+    pass "the page's title line names the project's manual"
+else
+    fail "the page's title line is not the project's manual: $(head -n 1 doc/pam_keyinit.8.scd)"
+fi
+files_section=$(awk '/^# /{ in_files = ($0 == "# FILES"); next } in_files' doc/pam_keyinit.8.scd)
+# What debian/libpam-keyinit.install puts in the package, and README.Debian.
+while read -r _ destination; do
+    [ -n "$destination" ] || continue
+    if grep -qF "_/$destination/" <<<"$files_section"; then
+        pass "FILES names /$destination/ (debian/libpam-keyinit.install)"
+    else
+        fail "FILES does not name /$destination/, which the package installs"
+    fi
+done <debian/libpam-keyinit.install
+for shipped in /usr/share/doc/libpam-keyinit/README.Debian /usr/share/pam-configs/keyinit; do
+    if grep -qF "_${shipped}_" <<<"$files_section"; then
+        pass "FILES names $shipped"
+    else
+        fail "FILES does not name $shipped"
+    fi
+done
+
+# The pam-auth-update profile's line, and every text that quotes it.
+profile_line=$(sed -n 's/^[[:space:]]\+\(optional[[:space:]].*\)$/\1/p' debian/pam-configs/keyinit | tr -s ' \t' '  ')
+if [ -z "$profile_line" ]; then
+    fail "found no session line in debian/pam-configs/keyinit"
+else
+    for text in README.md debian/README.Debian conf-examples/README.md doc/pam_keyinit.8.scd; do
+        if tr -s ' \t' '  ' <"$text" | tr -d '*`' | grep -qF "session $profile_line"; then
+            pass "$text quotes the profile's line: session $profile_line"
+        else
+            fail "$text does not quote the profile's line \"session $profile_line\""
+        fi
+    done
 fi
 
 # Every example, exercised against the module of this tree.
