@@ -55,8 +55,8 @@ cleanup() {
 trap cleanup EXIT
 
 say() { echo "[$((SECONDS - started)) s] $*"; }
-proved() { echo "   proved: $*"; }
-not_here() { echo "   not proved here: $*"; }
+proved() { echo "   what this step proves: $*"; }
+not_here() { echo "   what it cannot prove here: $*"; }
 
 version=$(sed -n "s/^  version: '\(.*\)',$/\1/p" meson.build)
 tarball=pam-keyinit-$version.tar.gz
@@ -143,20 +143,25 @@ if [ -n "$rpm_file" ] && [ -n "$srpm_file" ]; then
   # What meson installs from the very build rpmbuild made, as the package
   # ships it, plus what the spec adds.
   build_dir=$(ls -d "$work"/rpm/BUILD/pam-keyinit-"$version"/*-build 2>/dev/null | head -n 1)
-  # rpm's own default for the documentation folder, NAME-VERSION (Fedora's
-  # and openSUSE's macros make it NAME).
+  # rpm's own default for the documentation and license folders,
+  # NAME-VERSION (Fedora's and openSUSE's macros make them NAME).
   doc=/usr/share/doc/pam-keyinit-$version
-  if [ -n "$build_dir" ] && meson install -C "$build_dir" --no-rebuild --destdir "$work/meson-rpm" >/dev/null; then
-    expected_files "$work/meson-rpm" /usr/sbin/pam-keyinit-stacks /usr/share/licenses/pam-keyinit/LICENSE \
-      "$doc/README.md" "$doc/packaging.md" >"$work/rpm-expected"
+  licenses=/usr/share/licenses/pam-keyinit-$version
+  if [ -n "$build_dir" ] && meson install -C "$build_dir" --no-rebuild --destdir "$work/meson-rpm" >"$work/meson-install.log" 2>&1; then
+    expected_files "$work/meson-rpm" /usr/sbin/pam-keyinit-stacks /usr/share/man/man8/pam-keyinit-stacks.8.gz \
+      "$licenses/LICENSE" "$doc/README.md" "$doc/packaging.md" >"$work/rpm-expected"
+    # Files only: not folders, nor the links rpm makes under
+    # /usr/lib/.build-id, as Fedora's rpm does.
     in_work rpm -qp --qf '[%{FILENAMES} %{FILEMODES:perms}\n]' "$rpm_file" |
-      awk '$2 !~ /^d/ { print $1 }' | sort >"$work/rpm-files"
+      awk '$2 !~ /^[dl]/ { print $1 }' | sort >"$work/rpm-files"
     if diff -u "$work/rpm-expected" "$work/rpm-files"; then
       pass "the package's files are meson install's (man page as pam-keyinit.8) plus the switcher, LICENSE and the docs"
     else
       fail "the package's file list differs from meson install's"
     fi
   else
+    echo "rpmbuild's build folder: ${build_dir:-none under $work/rpm/BUILD: $(ls "$work/rpm/BUILD" "$work/rpm/BUILD"/* 2>&1 | tr '\n' ' ')}"
+    cat "$work/meson-install.log" 2>/dev/null
     fail "meson install from rpmbuild's build folder"
   fi
   if in_work rpmlint -c "$rpmlint_config" "$rpm_file" "$srpm_file"; then
@@ -181,7 +186,7 @@ if [ -n "$rpm_file" ] && [ -n "$srpm_file" ]; then
   cp -a "$rpm_root/etc" "$work/rpm-etc-before"
   rpm_in_root=(in_work rpm --root "$rpm_root" --dbpath /var/lib/rpm)
   if "${rpm_in_root[@]}" --initdb && "${rpm_in_root[@]}" --nodeps -ivh "$rpm_file" &&
-    "${rpm_in_root[@]}" -V pam-keyinit; then
+    "${rpm_in_root[@]}" -V --nodeps pam-keyinit; then
     pass "rpm --root installs the package into an empty root; rpm -V finds it intact"
   else
     fail "rpm --root -ivh, or rpm -V"
@@ -278,8 +283,9 @@ if [ -n "$pkg_file" ]; then
   else
     fail ".PKGINFO"
   fi
-  if meson install -C "$arch_dir/src/build" --no-rebuild --destdir "$work/meson-arch" >/dev/null; then
-    expected_files "$work/meson-arch" /usr/bin/pam-keyinit-stacks /usr/share/licenses/pam-keyinit/LICENSE \
+  if meson install -C "$arch_dir/src/build" --no-rebuild --destdir "$work/meson-arch" >"$work/meson-install.log" 2>&1; then
+    expected_files "$work/meson-arch" /usr/bin/pam-keyinit-stacks /usr/share/man/man8/pam-keyinit-stacks.8.gz \
+      /usr/share/licenses/pam-keyinit/LICENSE \
       /usr/share/doc/pam-keyinit/README.md /usr/share/doc/pam-keyinit/packaging.md >"$work/arch-expected"
     bsdtar -tf "$pkg_file" | grep -v '^\.' | grep -v '/$' | sed 's|^|/|' | sort >"$work/arch-files"
     if diff -u "$work/arch-expected" "$work/arch-files"; then
@@ -288,6 +294,7 @@ if [ -n "$pkg_file" ]; then
       fail "the package's file list differs from meson install's"
     fi
   else
+    cat "$work/meson-install.log"
     fail "meson install from makepkg's build folder"
   fi
 
