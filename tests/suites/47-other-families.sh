@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
+# scripts/test: runs beside other suites (builds and roots of its own, no containers; about 3 minutes of compiler time)
 # The packages for the families without diversions, built and checked on
 # this Debian 12 machine with the tools Debian packages for them:
 #   RPM (packaging/rpm/pam-keyinit.spec, Fedora, RHEL, openSUSE) with
@@ -36,7 +37,7 @@ skip_suite() {
 [ "$(id -u)" -eq 0 ] || skip_suite "needs root (installs rpm and pacman, makes the user that builds the Arch package, installs into roots)"
 
 # What this suite needs on Debian 12, besides what the build needs.
-TOOLS=(rpm rpmlint pacman-package-manager makepkg libarchive-tools fakeroot busybox-static pamtester)
+TOOLS=(rpm rpmlint pacman-package-manager makepkg libarchive-tools fakeroot busybox-static pamtester man-db)
 ensure_packages "${BASE_PACKAGES[@]}" scdoc "${TOOLS[@]}" || exit 1
 
 started=$SECONDS
@@ -77,10 +78,12 @@ expected_files() {
     printf '%s\n' "$@"; } | sort
 }
 
-# make_root DIR: an empty root with busybox as /bin/sh and its tools.
+# make_root DIR: an empty root with busybox as /bin/sh and its tools, and
+# /dev/null.
 make_root() {
   local dir=$1 tool
-  mkdir -p "$dir/usr/bin" "$dir/tmp" "$dir/etc/pam.d"
+  mkdir -p "$dir/usr/bin" "$dir/tmp" "$dir/etc/pam.d" "$dir/dev"
+  mknod -m 666 "$dir/dev/null" c 1 3
   ln -s usr/bin "$dir/bin"
   cp /bin/busybox "$dir/usr/bin/busybox"
   for tool in sh sed grep cat mktemp rm wc readlink; do
@@ -107,7 +110,8 @@ if in_work rpmspec --load "$rpm_macros" -q --srpm "$spec" | grep -qx "pam-keyini
 else
   fail "rpmspec -q $spec, or its Version is not meson.build's $version"
 fi
-if in_work rpmlint -c "$rpmlint_config" "$spec"; then
+if in_work rpmlint -c "$rpmlint_config" "$spec" | tee "$work/rpmlint-spec.log" &&
+  grep -q ' 0 errors, 0 warnings' "$work/rpmlint-spec.log"; then
   pass "rpmlint: the spec, no errors, no warnings (the checks $rpmlint_config turns off say why)"
 else
   fail "rpmlint on the spec"
@@ -116,8 +120,9 @@ proved "rpm 4.18 parses the spec; rpmlint 2.4 with upstream's checks finds nothi
 not_here "Fedora's or openSUSE's rpmlint configuration, dnf builddep resolving the BuildRequires"
 
 say "RPM: rpmbuild -ba --nodeps (Fedora's flags and %meson macros from $rpm_macros)"
+# --noclean: the build folder stays, for the file list below.
 if run_logged rpmbuild "$work/rpmbuild.log" in_work rpmbuild --load "$rpm_macros" "${rpm_defs[@]}" \
-  --nodeps -ba "$spec"; then
+  --nodeps --noclean -ba "$spec"; then
   pass "rpmbuild builds the binary and source packages; %check (unit and symbols suites) passes"
   grep -E '^(Ok|Fail|Skipped): ' "$work/rpmbuild.log" | sed 's/^/   meson test /'
 else
@@ -164,7 +169,8 @@ if [ -n "$rpm_file" ] && [ -n "$srpm_file" ]; then
     cat "$work/meson-install.log" 2>/dev/null
     fail "meson install from rpmbuild's build folder"
   fi
-  if in_work rpmlint -c "$rpmlint_config" "$rpm_file" "$srpm_file"; then
+  if in_work rpmlint -c "$rpmlint_config" "$rpm_file" "$srpm_file" | tee "$work/rpmlint.log" &&
+    grep -q ' 0 errors, 0 warnings' "$work/rpmlint.log"; then
     pass "rpmlint: the binary and source packages, no errors, no warnings"
   else
     fail "rpmlint on the packages"
@@ -199,17 +205,21 @@ if [ -n "$rpm_file" ] && [ -n "$srpm_file" ]; then
     cat "$rpm_root/etc/pam.d/sshd"
     fail "pam-keyinit-stacks use in the RPM root"
   fi
-  if "${rpm_in_root[@]}" --nodeps -e pam-keyinit &&
-    diff -r "$work/rpm-etc-before" "$rpm_root/etc" &&
-    [ -z "$(find "$rpm_root/usr" -path '*pam-keyinit*' -o -name 'pam-keyinit*' | head -n 1)" ]; then
-    pass "rpm -e runs %preun: the stacks are as before the switch, and nothing of the package is left"
+  if "${rpm_in_root[@]}" --nodeps -e pam-keyinit; then
+    left=$(cd "$rpm_root" && find usr -path '*pam-keyinit*')
+    if diff -r "$work/rpm-etc-before" "$rpm_root/etc" && [ -z "$left" ]; then
+      pass "rpm -e runs %preun: the stacks are as before the switch, and nothing of the package is left"
+    else
+      echo "${left:-nothing left under /usr}"
+      fail "after rpm -e: the stacks differ from before the switch, or files are left"
+    fi
   else
-    fail "rpm -e, or what it left behind"
+    fail "rpm -e"
   fi
   proved "the payload installs and erases cleanly; the erase puts switched stacks back"
   not_here "dnf, SELinux labels, authselect and a Fedora login using the switched stacks"
 
-  say "the module from the RPM, named by a relative path, in a real session"
+  say "the module from the RPM, named by a relative path, in a real session; its manual pages"
   mkdir -p "$host_folder" "$work/payload"
   bsdtar -C "$work/payload" -xf "$rpm_file"
   cp "$work/payload/usr/lib64/security/pam-keyinit/pam_keyinit.so" "$host_folder/"
@@ -230,7 +240,23 @@ if [ -n "$rpm_file" ] && [ -n "$srpm_file" ]; then
   fi
   rm -f "/etc/pam.d/$service"
   rm -rf --one-file-system "$host_folder"
-  proved "Linux-PAM 1.5.2 (Debian 12) resolves pam-keyinit/pam_keyinit.so-style paths in the module folder, as pam.conf(5) says; the built module runs"
+
+  # The manual pages beside a stand-in for the pam package's pam_keyinit(8),
+  # indexed by man-db as Fedora, openSUSE and Arch index theirs.
+  manpath=$work/manpath
+  mkdir -p "$manpath/man8"
+  cp "$work"/payload/usr/share/man/man8/pam-keyinit*.8.gz "$manpath/man8/"
+  printf '.TH PAM_KEYINIT 8\n.SH NAME\npam_keyinit \\- the stock module\n' | gzip -n >"$manpath/man8/pam_keyinit.8.gz"
+  mandb --quiet "$manpath" >/dev/null 2>&1
+  if [ "$(man -M "$manpath" -aw pam_keyinit)" = "$manpath/man8/pam_keyinit.8.gz" ] &&
+    [ "$(man -M "$manpath" -w pam-keyinit)" = "$manpath/man8/pam-keyinit.8.gz" ] &&
+    [ "$(man -M "$manpath" -w pam-keyinit-stacks)" = "$manpath/man8/pam-keyinit-stacks.8.gz" ]; then
+    pass "man-db: man pam-keyinit and man pam-keyinit-stacks show this package's pages; man pam_keyinit still the stock one"
+  else
+    man -M "$manpath" -aw pam_keyinit pam-keyinit pam-keyinit-stacks
+    fail "the manual pages' names under man-db"
+  fi
+  proved "Linux-PAM 1.5.2 (Debian 12) resolves pam-keyinit/pam_keyinit.so-style paths in the module folder, as pam.conf(5) says; the built module runs; man-db 2.11 keeps the two pam_keyinit pages apart"
   not_here "Fedora's, openSUSE's or Arch's Linux-PAM (1.6 and later), whose module folder is /usr/lib64/security or /usr/lib/security"
 else
   skip "the checks of the built RPM: rpmbuild made no package (see its failure above)"
@@ -307,8 +333,9 @@ if [ -n "$pkg_file" ]; then
   cp -a "$arch_root/etc" "$work/arch-etc-before"
   printf '[options]\nArchitecture = auto\nSigLevel = Never\nLocalFileSigLevel = Never\n' >"$work/pacman.conf"
   pacman_in_root=(pacman --config "$work/pacman.conf" --root "$arch_root" --dbpath "$arch_root/var/lib/pacman"
-    --cachedir "$arch_root/var/cache/pacman/pkg" --logfile "$work/pacman.log" --noconfirm --noprogressbar)
-  if "${pacman_in_root[@]}" -U -dd "$pkg_file" && "${pacman_in_root[@]}" -Qkk pam-keyinit; then
+    --cachedir "$arch_root/var/cache/pacman/pkg" --logfile "$work/pacman.log")
+  if "${pacman_in_root[@]}" --noconfirm --noprogressbar -U -dd "$pkg_file" &&
+    "${pacman_in_root[@]}" -Qkk pam-keyinit; then
     pass "pacman -U --root installs it into an empty root; pacman -Qkk finds every file as packaged"
   else
     fail "pacman -U --root, or pacman -Qkk"
@@ -320,11 +347,16 @@ if [ -n "$pkg_file" ]; then
     cat "$arch_root/etc/pam.d/system-login"
     fail "pam-keyinit-stacks use in the Arch root"
   fi
-  if "${pacman_in_root[@]}" -R -dd pam-keyinit && diff -r "$work/arch-etc-before" "$arch_root/etc" &&
-    [ -z "$(find "$arch_root/usr" -path '*pam-keyinit*' -o -name 'pam-keyinit*' | head -n 1)" ]; then
-    pass "pacman -R runs pre_remove: system-login is as before the switch, and nothing of the package is left"
+  if "${pacman_in_root[@]}" --noconfirm --noprogressbar -R -dd pam-keyinit; then
+    left=$(cd "$arch_root" && find usr -path '*pam-keyinit*')
+    if diff -r "$work/arch-etc-before" "$arch_root/etc" && [ -z "$left" ]; then
+      pass "pacman -R runs pre_remove: system-login is as before the switch, and nothing of the package is left"
+    else
+      echo "${left:-nothing left under /usr}"
+      fail "after pacman -R: system-login differs from before the switch, or files are left"
+    fi
   else
-    fail "pacman -R, or what it left behind"
+    fail "pacman -R"
   fi
   proved "the package installs, verifies and removes cleanly with pacman 6.0.2; removal puts the switched stack back"
   not_here "pacman -Syu against Arch's repositories, pambase's real system-login, a login on Arch"
