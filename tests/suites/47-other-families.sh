@@ -205,6 +205,18 @@ if [ -n "$rpm_file" ] && [ -n "$srpm_file" ]; then
     cat "$rpm_root/etc/pam.d/sshd"
     fail "pam-keyinit-stacks use in the RPM root"
   fi
+  cp -a "$rpm_root/etc" "$work/rpm-etc-switched"
+  again=$(chroot "$rpm_root" /usr/sbin/pam-keyinit-stacks use | grep -v ': left alone: ')
+  listing=$(chroot "$rpm_root" /usr/sbin/pam-keyinit-stacks status)
+  if [ -z "$again" ] && diff -r "$work/rpm-etc-switched" "$rpm_root/etc" &&
+    grep -qx '/etc/pam.d/sshd:3:session    optional     pam-keyinit/pam_keyinit.so force revoke' <<<"$listing" &&
+    grep -qx '/etc/pam.d/system-auth:1:session     optional                   pam_keyinit.so revoke' <<<"$listing"; then
+    pass "pam-keyinit-stacks: use a second time changes nothing; status lists the switched line and authselect's stock one"
+  else
+    echo "$again"
+    echo "$listing"
+    fail "pam-keyinit-stacks use twice, or status"
+  fi
   if "${rpm_in_root[@]}" --nodeps -e pam-keyinit; then
     left=$(cd "$rpm_root" && find usr -path '*pam-keyinit*')
     if diff -r "$work/rpm-etc-before" "$rpm_root/etc" && [ -z "$left" ]; then
