@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
-# scripts/test: runs beside other suites (builds and roots of its own, no containers; about 3 minutes of compiler time)
+# scripts/test: runs beside other suites (builds and roots of its own, no containers; about 2.5 minutes of CPU, mostly the two compiles)
 # The packages for the families without diversions, built and checked on
 # this Debian 12 machine with the tools Debian packages for them:
 #   RPM (packaging/rpm/pam-keyinit.spec, Fedora, RHEL, openSUSE) with
@@ -83,7 +83,8 @@ expected_files() {
 make_root() {
   local dir=$1 tool
   mkdir -p "$dir/usr/bin" "$dir/tmp" "$dir/etc/pam.d" "$dir/dev"
-  mknod -m 666 "$dir/dev/null" c 1 3
+  # A container may forbid mknod: the switcher then does without.
+  mknod -m 666 "$dir/dev/null" c 1 3 2>/dev/null || true
   ln -s usr/bin "$dir/bin"
   cp /bin/busybox "$dir/usr/bin/busybox"
   for tool in sh sed grep cat mktemp rm wc readlink; do
