@@ -127,15 +127,21 @@ void check_decision(const Observation& seen, uid_t target, const Options& option
         require(decision.verdict == Verdict::replace, "a dead session keyring is kept");
         return;
     }
-    if (seen.user_session && *seen.session == *seen.user_session) {
+    if (!seen.user_session) {
+        require(decision.verdict == Verdict::replace,
+                "a keyring kept although the user-session keyring cannot be compared");
+        return;
+    }
+    if (*seen.session == *seen.user_session) {
         require(decision.verdict == Verdict::replace, "the user-session keyring is kept");
         return;
     }
+    // Root is no exception: only the target's own keyring, or any with inherit.
     const bool own = seen.session_owner && *seen.session_owner == target;
     if (decision.verdict == Verdict::keep) {
-        require(own || target == 0 || options.inherit, "a foreign keyring kept for a user");
+        require(own || options.inherit, "a foreign keyring kept for a user");
     } else {
-        require(!own && target != 0 && !options.inherit, "a keyring replaced that rule 4 keeps");
+        require(!own && !options.inherit, "a keyring replaced that rule 4 keeps");
     }
 }
 

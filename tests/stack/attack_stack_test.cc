@@ -164,12 +164,16 @@ TEST(Attacks, FilesystemIdsAreRestored) {
         run_in_child([module] {
             auto log = catch_syslog();
             start_in_root_keyring();
+            // pam_start reads the service file, which filesystem IDs of
+            // 12345 may not reach (a checkout under /root, mode 0700): the
+            // host sets them after pam_start, before the session calls.
+            PamTransaction pam(service(module, "force-revoke"), alice().name);
+            ASSERT_EQ(pam.started(), PAM_SUCCESS);
             syscall(thread_ids::setfsuid_call, 12345);
             syscall(thread_ids::setfsgid_call, 23456);
             const ThreadIds before = thread_ids();
             ASSERT_EQ(before.fsuid, 12345u);
             ASSERT_EQ(before.fsgid, 23456u);
-            PamTransaction pam(service(module, "force-revoke"), alice().name);
             ASSERT_EQ(pam.open_session(), PAM_SUCCESS) << to_string(log.take());
             const ThreadIds after_open = thread_ids();
             ASSERT_EQ(pam.close_session(), PAM_SUCCESS) << to_string(log.take());

@@ -23,11 +23,14 @@ public:
     PamTransaction& operator=(const PamTransaction&) = delete;
 
     int started() const { return start_status_; }
-    int open_session() { return pam_open_session(handle_, 0); }
-    int close_session() { return pam_close_session(handle_, 0); }
-    int setcred(int flags) { return pam_setcred(handle_, flags); }
+    // Without a handle (pam_start failed) each call reports PAM_SYSTEM_ERR.
+    int open_session() { return handle_ ? pam_open_session(handle_, 0) : PAM_SYSTEM_ERR; }
+    int close_session() { return handle_ ? pam_close_session(handle_, 0) : PAM_SYSTEM_ERR; }
+    int setcred(int flags) { return handle_ ? pam_setcred(handle_, flags) : PAM_SYSTEM_ERR; }
     // What an application (or an attacker driving one) may do between calls.
-    int set_user(const std::string& user) { return pam_set_item(handle_, PAM_USER, user.c_str()); }
+    int set_user(const std::string& user) {
+        return handle_ ? pam_set_item(handle_, PAM_USER, user.c_str()) : PAM_SYSTEM_ERR;
+    }
 
 private:
     pam_handle_t* handle_ = nullptr;
