@@ -3,6 +3,7 @@
 
 #include <cstring>
 
+#include "pam_keyinit/thread_ids.h"
 #include "stack_support.h"
 
 namespace pam_keyinit::test {
@@ -21,13 +22,28 @@ SyslogCapture catch_syslog() {
 void start_in_user_session_keyring(const TestUser& user) {
     const ThreadIds before = thread_ids();
     set_thread_real_ids(user.uid, user.gid);
-    const key_serial_t session = keyctl_get_keyring_ID(KEY_SPEC_SESSION_KEYRING, 0);
-    const key_serial_t user_session = keyctl_get_keyring_ID(KEY_SPEC_USER_SESSION_KEYRING, 0);
+    key_serial_t session = keyctl_get_keyring_ID(KEY_SPEC_SESSION_KEYRING, 0);
+    const key_serial_t user_session = keyctl_get_keyring_ID(KEY_SPEC_USER_SESSION_KEYRING, 1);
+    const key_serial_t inherited = session;
+    if (session != user_session) {
+        // A process that inherited a session keyring (systemd-nspawn gives
+        // its payload one) cannot drop it, but it can join the user's
+        // user-session keyring by name: for the modules, which compare the
+        // two as the user, that is the state of a process without one.
+        // Joining needs search permission, so the effective IDs are the
+        // user's too; the saved ones stay root's to come back.
+        const std::string name = "_uid_ses." + std::to_string(user.uid);
+        if (syscall(pam_keyinit::thread_ids::setresgid_call, user.gid, user.gid, -1) == 0 &&
+            syscall(pam_keyinit::thread_ids::setresuid_call, user.uid, user.uid, -1) == 0 &&
+            keyctl_join_session_keyring(name.c_str()) > 0) {
+            session = keyctl_get_keyring_ID(KEY_SPEC_SESSION_KEYRING, 0);
+        }
+    }
     set_thread_ids(before);
     if (session != user_session) {
-        skip_child("the test process inherited a session keyring (" + std::to_string(session) +
-                   "), so a session keyring that is the user's user-session keyring cannot be "
-                   "set up; run the tests from a process without one");
+        skip_child("the test process inherited a session keyring (" + std::to_string(inherited) +
+                   ") and cannot join the user-session keyring of " + user.name + " (" +
+                   std::to_string(user_session) + ") by name, so that state cannot be set up");
     }
 }
 
