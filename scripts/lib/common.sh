@@ -9,7 +9,7 @@ DEBIAN_CODENAME=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
 BASE_PACKAGES=(
   g++ meson ninja-build pkg-config
   libpam0g-dev libkeyutils-dev libgtest-dev libseccomp-dev
-  keyutils pamtester python3
+  keyutils pamtester python3 passwd
 )
 # The format check pins clang-format 14, Debian 12's; where the release has
 # no clang-format-14 it skips, saying so (tests/lint/check_format.sh).
