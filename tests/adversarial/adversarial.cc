@@ -1052,6 +1052,12 @@ Outcome changed_user(Side side, const std::string& arguments) {
     pam.setcred(PAM_ESTABLISH_CRED);
     const key_serial_t firsts = session_keyring();
     const std::string firsts_text = keyring_text(firsts);
+    // Held from the process keyring: once the thread leaves it, nothing else
+    // refers to it, and the kernel's garbage collector may destroy it before
+    // it is read back (ENOKEY where EKEYREVOKED is looked for).
+    if (keyctl_link(firsts, KEY_SPEC_PROCESS_KEYRING) != 0) {
+        return setup_failed("holding the first keyring from the process keyring");
+    }
     if (pam.set_user(second.name) != PAM_SUCCESS) {
         return setup_failed("pam_set_item(PAM_USER)");
     }

@@ -201,6 +201,7 @@ TEST(Attacks, ChangedUserBetweenSetcredAndOpenGetsItsOwnKeyring) {
             PamTransaction pam(service(module, "setcred"), alice().name);
             ASSERT_EQ(pam.setcred(PAM_ESTABLISH_CRED), PAM_SUCCESS) << to_string(log.take());
             const key_serial_t alices = session_keyring();
+            keep_reference(alices);
             ASSERT_EQ(pam.set_user(bob().name), PAM_SUCCESS);
             ASSERT_EQ(pam.open_session(), PAM_SUCCESS) << to_string(log.take());
             const auto lines = log.take();

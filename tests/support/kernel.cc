@@ -49,6 +49,11 @@ int describe_error(key_serial_t id) {
     return keyctl_describe(id, buffer, sizeof buffer) < 0 ? errno : 0;
 }
 
+void keep_reference(key_serial_t key) {
+    ASSERT_EQ(keyctl_link(key, KEY_SPEC_PROCESS_KEYRING), 0)
+        << "linking key " << key << " into the process keyring: " << std::strerror(errno);
+}
+
 std::vector<key_serial_t> contents(key_serial_t keyring) {
     key_serial_t ids[512];
     const long length = keyctl_read(keyring, reinterpret_cast<char*>(ids), sizeof ids);

@@ -31,6 +31,11 @@ struct Key {
 std::optional<Key> describe(key_serial_t id);
 // The errno keyctl_describe() fails with, or 0.
 int describe_error(key_serial_t id);
+// Links key into the process keyring, so that it stays readable after the
+// thread leaves it: a key nothing refers to any more is destroyed by the
+// kernel's garbage collector, whenever that runs, and from then on reads
+// ENOKEY instead of, say, EKEYREVOKED. A failure to link fails the test.
+void keep_reference(key_serial_t key);
 // The IDs linked in a keyring (empty when it cannot be read).
 std::vector<key_serial_t> contents(key_serial_t keyring);
 // A keyring in ring named name, if any.
