@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
-# The README's Quick start on a really fresh Debian 12 machine: a root
+# The README's Quick start on a really fresh Debian machine: a root
 # filesystem with nothing but Debian's "apt" variant plus git and
 # ca-certificates, booted into no more than a shell under systemd-nspawn
 # (with keyctl() allowed, as on a real machine), a clone of this
@@ -12,11 +12,14 @@
 # Both must exit 0. What the machine this runs on has installed does not
 # matter: the fresh system installs everything itself. Run as root:
 #
-#   tests/fresh-machine.sh
+#   tests/fresh-machine.sh [RELEASE]     bookworm (Debian 12) or trixie (13)
 #
 # The fresh root is cached as a tarball in $PAM_KEYINIT_TEST_CACHE
-# (/var/cache/pam-keyinit-tests/fresh-bookworm.tar, about 90 MB) and made
+# (/var/cache/pam-keyinit-tests/fresh-RELEASE.tar, about 90 MB) and made
 # again when older than a day; everything else is removed on exit.
+# FRESH_UID_MIN (default 1000) is written into the fresh system's
+# login.defs: two fresh machines at once share the host kernel's key
+# quotas and user keyrings, which are per UID, so each gets its own range.
 # Committed work only: the clone is of HEAD, so commit before you run it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,11 +29,16 @@ top=$PWD
 skip_unless_root 90-fresh-machine "mmdebstrap and systemd-nspawn"
 skip_in_container 90-fresh-machine "it cannot start systemd-nspawn"
 
-SUITE=bookworm
+SUITE=${1:-bookworm}
+case $SUITE in
+  bookworm | trixie) ;;
+  *) echo "fresh-machine: unknown release $SUITE (bookworm or trixie)" >&2; exit 2 ;;
+esac
+uid_min=${FRESH_UID_MIN:-1000}
 ensure_packages mmdebstrap systemd-container git
 
 started=$SECONDS
-step() { echo "== fresh machine: $* (at $((SECONDS - started)) s)"; }
+step() { echo "== fresh machine ($SUITE): $* (at $((SECONDS - started)) s)"; }
 
 work=$(mktemp -d -t pam-keyinit-fresh.XXXXXX)
 cleanup() { rm -rf --one-file-system "$work"; }
@@ -59,20 +67,26 @@ git -C "$work/root/root/pam-keyinit" log --oneline -1
 
 # What a person does on that machine, in its own shell: the two commands,
 # each timed, with the disk the system uses before and after.
-cat >"$work/root/root/quick-start.sh" <<'QUICK'
+cat >"$work/root/root/quick-start.sh" <<QUICK
 #!/bin/bash
 set -u
 cd /root/pam-keyinit
-used() { du -sk /usr /var /etc /opt /root 2>/dev/null | awk '{ kib += $1 } END { print kib }'; }
-packages() { dpkg-query -W -f='${Package}\n' | wc -l; }
+# The range useradd picks UIDs from, once /etc/login.defs is there (Debian
+# 13's apt variant has none until scripts/demo installs passwd).
+uid_range() {
+  [ -f /etc/login.defs ] && sed -i -e 's/^UID_MIN.*/UID_MIN $uid_min/' -e 's/^GID_MIN.*/GID_MIN $uid_min/' /etc/login.defs
+}
+used() { du -sk /usr /var /etc /opt /root 2>/dev/null | awk '{ kib += \$1 } END { print kib }'; }
+packages() { dpkg-query -W -f='\${Package}\n' | wc -l; }
 for command in scripts/demo scripts/test; do
-  echo "=== fresh machine: $command"
-  before_disk=$(used) before_packages=$(packages) start=$SECONDS
-  $command
-  status=$?
-  echo "=== fresh machine: $command exited $status after $((SECONDS - start)) s;" \
-    "packages $before_packages -> $(packages); disk used +$(( ($(used) - before_disk) / 1024 )) MiB"
-  [ "$status" -eq 0 ] || exit "$status"
+  uid_range
+  echo "=== fresh machine: \$command"
+  before_disk=\$(used) before_packages=\$(packages) start=\$SECONDS
+  \$command
+  status=\$?
+  echo "=== fresh machine: \$command exited \$status after \$((SECONDS - start)) s;" \
+    "packages \$before_packages -> \$(packages); disk used +\$(( (\$(used) - before_disk) / 1024 )) MiB"
+  [ "\$status" -eq 0 ] || exit "\$status"
 done
 QUICK
 chmod 755 "$work/root/root/quick-start.sh"
@@ -81,8 +95,10 @@ step "the README's two commands, as root in the fresh system"
 # No systemd as PID 1: nspawn's stub init runs the script. keyctl() is
 # allowed as on a real machine; the host's network reaches Debian's archive.
 set +e
-systemd-nspawn --quiet --register=no --keep-unit --pipe --as-pid2 \
-  --directory="$work/root" --system-call-filter='keyctl add_key request_key' \
+# A Debian 13 payload needs the unified cgroup hierarchy, which Debian 12's
+# nspawn does not pick for it by itself.
+SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1 systemd-nspawn --quiet --register=no --keep-unit --pipe --as-pid2 \
+  --timezone=off --directory="$work/root" --system-call-filter='keyctl add_key request_key' \
   --setenv=CI="${CI:-}" -- /root/quick-start.sh 2>&1 |
   sed -u 's/^/  | /' | tee "$work/output.log"
 status=${PIPESTATUS[0]}

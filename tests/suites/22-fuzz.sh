@@ -17,7 +17,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 . scripts/lib/common.sh
 
-ensure_packages clang libclang-rt-14-dev "${BASE_PACKAGES[@]}" || exit 1
+ensure_packages clang libclang-rt-dev "${BASE_PACKAGES[@]}" || exit 1
 
 started=$SECONDS
 build="build-fuzz"
