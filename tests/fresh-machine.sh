@@ -25,6 +25,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
 . scripts/lib/common.sh
+. tests/lib/roots.sh
 
 skip_unless_root 90-fresh-machine "mmdebstrap and systemd-nspawn"
 skip_in_container 90-fresh-machine "it cannot start systemd-nspawn"
@@ -46,11 +47,8 @@ trap cleanup EXIT
 
 step "the fresh $SUITE root filesystem (apt variant, git, ca-certificates)"
 apt_update_once
-debian_sources "$SUITE" >"$work/sources.list"
-if ! grep -q " $SUITE " "$work/sources.list"; then
-  echo "fresh-machine: this machine's apt sources have no $SUITE archive" >&2
-  exit 1
-fi
+# The archive this machine's apt uses, with the release's suite name.
+roots_sources "$SUITE" >"$work/sources.list" || exit 1
 make_fresh_root() {  # make_fresh_root TARBALL
   mmdebstrap --variant=apt --include=git,ca-certificates --format=tar \
     "$SUITE" "$1" "$work/sources.list"
