@@ -52,7 +52,11 @@ TEST(Printable, WellFormedUtf8StaysButC1ControlsAndBrokenBytesDoNot) {
 TEST(Printable, LongTextIsCutAndSaysSo) {
     const std::string long_name(1000, 'x');
     const std::string text = shown(long_name);
-    EXPECT_EQ(text, std::string(Printable::shown_bytes, 'x') + "...");
+    // Shown bytes of 'x', then "..." (compared in parts: GCC 14's LTO warns
+    // falsely, -Wstringop-overflow, on the std::string operator+ here).
+    EXPECT_EQ(text.size(), Printable::shown_bytes + 3);
+    EXPECT_EQ(text.find_first_not_of('x'), Printable::shown_bytes);
+    EXPECT_EQ(text.substr(Printable::shown_bytes), "...");
     const std::string controls(1000, '\n');
     EXPECT_EQ(shown(controls).size(), Printable::shown_bytes * 4 + 3);
 }
