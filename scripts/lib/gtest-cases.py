@@ -5,7 +5,9 @@
 gtest-cases.py BUILD_DIR prints "PASSED FAILED SKIPPED" on its first line,
 then one line per skipped case: "Suite.Case: the reason GoogleTest gave".
 Counts come from meson's JUnit log; reasons from the XML files GoogleTest
-wrote beside it (meson's log keeps no message).
+wrote beside it (meson's log keeps no message), and for a test that is not
+a GoogleTest program (it exits 77) from its own output in meson's log: its
+line "NAME: skipped: REASON", else its last line.
 """
 import glob
 import os
@@ -21,12 +23,15 @@ def main(build_dir):
         return
     passed = failed = skipped = 0
     skipped_names = []
+    outputs = {}
     for case in root.iter("testcase"):
         if case.find("failure") is not None or case.find("error") is not None:
             failed += 1
         elif case.find("skipped") is not None:
             skipped += 1
-            skipped_names.append(f"{case.get('classname', '')}.{case.get('name', '')}")
+            name = f"{case.get('classname', '')}.{case.get('name', '')}"
+            skipped_names.append(name)
+            outputs[name] = case.findtext("system-out") or ""
         else:
             passed += 1
     reasons = {}
@@ -46,8 +51,18 @@ def main(build_dir):
                 reasons[f"{case.get('classname', '')}.{case.get('name', '')}"] = message
     print(passed, failed, skipped)
     for name in skipped_names:
-        reason = " ".join(reasons.get(name, "").split()) or "GoogleTest gave no reason"
-        print(f"{name}: {reason}")
+        reason = " ".join(reasons.get(name, "").split()) or own_reason(outputs.get(name, ""))
+        print(f"{name}: {reason or 'the test gave no reason'}")
+
+
+def own_reason(output):
+    """The reason a test that is not a GoogleTest program printed."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    for line in lines:
+        _, marker, reason = line.partition("skipped: ")
+        if marker:
+            return reason
+    return lines[-1] if lines else ""
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ root=${1:-.}
 cd "$root"
 
 if ! command -v clang-format-14 >/dev/null; then
-  echo "format: skipped: clang-format-14 is not installed (apt-get install clang-format-14)"
+  echo "format: skipped: clang-format-14 is not installed; the layout is pinned to clang-format 14, Debian 12's (apt-get install clang-format-14 there), and other versions lay out differently"
   exit 77
 fi
 if [ ! -e .git ]; then

@@ -36,9 +36,15 @@ skip_suite() {
 }
 [ "$(id -u)" -eq 0 ] || skip_suite "needs root (installs rpm and pacman, makes the user that builds the Arch package, installs into roots)"
 
-# What this suite needs on Debian 12, besides what the build needs.
-TOOLS=(rpm rpmlint pacman-package-manager makepkg libarchive-tools fakeroot busybox-static pamtester man-db)
+# What this suite needs on Debian 12 and 13, besides what the build needs
+# (elfutils: eu-strip, which Debian 13's rpm 4.20 runs through debugedit's
+# find-debuginfo).
+TOOLS=(rpm rpmlint pacman-package-manager makepkg libarchive-tools fakeroot busybox-static pamtester man-db elfutils)
 ensure_packages "${BASE_PACKAGES[@]}" scdoc "${TOOLS[@]}" || exit 1
+version_of() { dpkg-query -W -f='${Version}' "$1" | sed 's/^[0-9]*://; s/[-+~].*//'; }
+rpm_version=$(version_of rpm)
+rpmlint_version=$(version_of rpmlint)
+pacman_version=$(version_of pacman-package-manager)
 
 started=$SECONDS
 work=$(mktemp -d -t pam-keyinit-families.XXXXXX)
@@ -117,7 +123,7 @@ if in_work rpmlint -c "$rpmlint_config" "$spec" | tee "$work/rpmlint-spec.log" &
 else
   fail "rpmlint on the spec"
 fi
-proved "rpm 4.18 parses the spec; rpmlint 2.4 with upstream's checks finds nothing else"
+proved "rpm $rpm_version parses the spec; rpmlint $rpmlint_version with upstream's checks finds nothing else"
 not_here "Fedora's or openSUSE's rpmlint configuration, dnf builddep resolving the BuildRequires"
 
 say "RPM: rpmbuild -ba --nodeps (Fedora's flags and %meson macros from $rpm_macros)"
@@ -371,7 +377,7 @@ if [ -n "$pkg_file" ]; then
   else
     fail "pacman -R"
   fi
-  proved "the package installs, verifies and removes cleanly with pacman 6.0.2; removal puts the switched stack back"
+  proved "the package installs, verifies and removes cleanly with pacman $pacman_version; removal puts the switched stack back"
   not_here "pacman -Syu against Arch's repositories, pambase's real system-login, a login on Arch"
 else
   skip "the checks of the built Arch package: makepkg made no package (see its failure above)"
