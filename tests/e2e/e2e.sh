@@ -1,25 +1,35 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
-# Real login programs, end to end: a Debian 12 system booted with systemd
-# under systemd-nspawn, where a normal user logs in with ssh, login, su -l,
-# runuser, sudo -i, lightdm (autologin on Xvfb), the systemd user manager
-# and cron (tests/e2e/inside.sh drives them in the container and reports
-# what each session got). Three boots of the same system, at the same time:
+# Real login programs, end to end: a Debian 12 or Debian 13 system booted
+# with systemd under systemd-nspawn, where a normal user logs in with ssh,
+# login, su -l, runuser, sudo -i, lightdm (autologin on Xvfb), the systemd
+# user manager, cron and, on Debian 13, run0 (tests/e2e/inside.sh drives
+# them in the container and reports what each session got). Three boots of
+# the same system, at the same time:
 #   stock    keyctl() allowed, Linux-PAM's pam_keyinit (libpam-modules);
 #   ours     keyctl() allowed, this module installed from a package built
-#            from the tree (its preinst diverts the stock module);
+#            from the tree for that release (on this machine for its own
+#            release, else in a build root of that release, which
+#            46-releases shares); its preinst diverts the stock module;
 #   blocked  this module, nspawn's default seccomp filter (keyctl() fails
 #            with EPERM), every pam_keyinit line made "required".
 # Where the stock module behaves differently, both sides are asserted.
-# As root: tests/e2e/e2e.sh. The root tarball is cached in
-# $PAM_KEYINIT_TEST_CACHE (/var/cache/pam-keyinit-tests).
+# As root: tests/e2e/e2e.sh [bookworm|trixie]. The root tarballs are cached
+# in $PAM_KEYINIT_TEST_CACHE (/var/cache/pam-keyinit-tests).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 top=$PWD
 . scripts/lib/common.sh
+. tests/lib/roots.sh
+E2E_SUITE=${1:-bookworm}
+case $E2E_SUITE in
+  bookworm) release="Debian 12" ;;
+  trixie) release="Debian 13" ;;
+  *) echo "e2e: unknown release $E2E_SUITE (bookworm or trixie)" >&2; exit 2 ;;
+esac
 . tests/e2e/image.sh
 
-name=48-e2e
+name="e2e $E2E_SUITE"
 skip_unless_root "$name" "systemd-nspawn, mmdebstrap"
 # Nested in a container manager's container, nspawn cannot boot another
 # (the probe after the root tarball checks that too, for containers that
@@ -54,18 +64,37 @@ passed=0
 failed=0
 skipped=0
 say() { echo "$name: [$((SECONDS - started)) s] $*"; }
-pass() { passed=$((passed + 1)); echo "ok: $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
-skip() { skipped=$((skipped + 1)); echo "skipped: $*"; }
+pass() { passed=$((passed + 1)); echo "ok: $E2E_SUITE: $*"; }
+fail() { failed=$((failed + 1)); echo "FAIL: $E2E_SUITE: $*"; }
+skip() { skipped=$((skipped + 1)); echo "skipped: $E2E_SUITE: $*"; }
 
 # --- the package and the system -------------------------------------------------
 # The package is built from a copy of the tree while the stock boot runs.
-say "building the package from a copy of the tree (in the background)"
+say "building the package for $release from a copy of the tree (in the background)"
 mkdir "$work/src"
 tar -C "$top" --exclude=./.git --exclude='./build*' --exclude='./obj-*' \
   --exclude=./debian/.debhelper --exclude=./debian/libpam-keyinit --exclude=./debian/tmp \
   -cf - . | tar -C "$work/src" -xf -
-(cd "$work/src" && DEB_BUILD_OPTIONS=nocheck exec dpkg-buildpackage -us -uc -b) >"$work/build.log" 2>&1 &
+build_package() {  # the package for $E2E_SUITE, into $work
+  local tarball root=$work/build-root
+  if [ "$E2E_SUITE" = "$DEBIAN_CODENAME" ]; then
+    (cd "$work/src" && DEB_BUILD_OPTIONS=nocheck exec dpkg-buildpackage -us -uc -b)
+    return
+  fi
+  # Another release: in its build root (buildd and the Build-Depends).
+  cp debian/control "$work/control"
+  chmod 755 "$work"
+  chmod 644 "$work/control"
+  tarball=$(roots_build_tarball "$E2E_SUITE" "$work/control") || return 1
+  extract "$tarball" "$root"
+  mkdir -p "$root/build"
+  cp -a "$work/src" "$root/build/src"
+  # shellcheck disable=SC2016 # expanded in the root
+  in_root "$root" sh -c 'cd /build/src && DEB_BUILD_OPTIONS=nocheck dpkg-buildpackage -us -uc -b' || return 1
+  cp "$root"/build/libpam-keyinit_*.deb "$work/"
+  rm -rf --one-file-system "$root"
+}
+build_package >"$work/build.log" 2>&1 &
 build_pid=$!
 deb=
 wait_for_package() {
@@ -83,7 +112,7 @@ wait_for_package() {
   say "built $(basename "$deb")"
 }
 
-say "the Debian 12 system (mmdebstrap, cached)"
+say "the $release system (mmdebstrap, cached)"
 tarball=$(e2e_tarball "$cache" "$work") || { echo "$name: FAIL: cannot make the root tarball"; exit 1; }
 
 declare -A seen=()
@@ -111,6 +140,10 @@ remove_cgroups() {  # remove_cgroups NAME: once its processes are gone
 }
 nspawn_unit=(--keep-unit)
 [ -d /run/systemd/system ] && nspawn_unit=()
+# Debian 13's systemd (257) boots only on the unified cgroup hierarchy,
+# which Debian 12's nspawn gives a container only when asked, on a host
+# with the legacy one.
+[ "$E2E_SUITE" = bookworm ] || export SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1
 
 prepare() {  # prepare MODE: a fresh root for one boot
   local mode=$1 root=$work/root-$1 probe
@@ -127,7 +160,7 @@ prepare() {  # prepare MODE: a fresh root for one boot
   remove_cgroups "e2e-$$-probe"
   mkdir -p "$root/root/e2e/conf"
   cp tests/e2e/inside.sh "$root/root/e2e/inside.sh"
-  cp conf-examples/sudo conf-examples/cron conf-examples/gdm-password "$root/root/e2e/conf/"
+  cp conf-examples/sudo conf-examples/cron conf-examples/gdm-password conf-examples/systemd-run0 "$root/root/e2e/conf/"
   # lightdm is started by the cases, once its user and configuration are there.
   rm -f "$root/etc/systemd/system/display-manager.service"
   echo "$mode" >"$root/root/e2e/mode"
@@ -341,11 +374,21 @@ own_keyring stock stack-close revoked
 check_match stock stack-close atclose "^keyring;$uid;[0-9]+;[0-9a-f]+;_ses\$" \
   "Linux-PAM's module too leaves the keyring to the last close"
 
-# Debian 12's login calls pam_open_session before pam_setcred, with -f and
-# with a password, and never calls pam_setcred(PAM_DELETE_CRED).
+# The order login makes its PAM calls in. Debian 12's (shadow's) calls
+# pam_open_session before pam_setcred, with -f and with a password, and
+# never pam_setcred(PAM_DELETE_CRED). Debian 13's (util-linux's)
+# establishes credentials first, reinitializes them after the open, and
+# deletes them before the close: the module's keyring comes from setcred.
+if [ "$E2E_SUITE" = bookworm ]; then
+  order_f=open_session,setcred,close_session
+  order_pw=authenticate,open_session,setcred,close_session
+else
+  order_f=setcred,open_session,setcred,setcred,close_session
+  order_pw=authenticate,$order_f
+fi
 for mode in ours stock; do
-  check "$mode" login-f order open_session,setcred,close_session "login -f: PAM calls, in order"
-  check "$mode" login-pw order authenticate,open_session,setcred,close_session "login: PAM calls, in order"
+  check "$mode" login-f order "$order_f" "login -f: PAM calls, in order"
+  check "$mode" login-pw order "$order_pw" "login: PAM calls, in order"
 done
 
 # The user manager's PAM session when user@UID.service stops: reported, not
@@ -385,6 +428,27 @@ else
   fail "blocked: cron: $(value blocked cron runs) job runs, $(value blocked cron unavailable) lines"
 fi
 
+# --- run0 (Debian 13) -------------------------------------------------------------
+# Debian ships no systemd-run0 PAM file: PAM reads "other", which names no
+# pam_keyinit, and the command keeps the keyring systemd makes for every
+# service (the user's own, without the user keyring linked). With
+# conf-examples/systemd-run0 both modules give it a keyring of the session.
+if [ "$(value ours run0 pamfile)" != "not installed" ]; then
+  for mode in ours stock; do
+    uid=$(value "$mode" system uid)
+    check "$mode" run0 pamfile no "Debian ships no systemd-run0 PAM file"
+    check "$mode" run0.other status 0 "run0 --user from a systemd unit succeeds, as Debian ships it"
+    check "$mode" run0.other owner "$uid" "systemd's keyring for the command belongs to the user"
+    check "$mode" run0.other log.systemd-run0 0 "no pam_keyinit line runs for it"
+    check "$mode" run0.pam status 0 "run0 --user succeeds with conf-examples/systemd-run0"
+    own_keyring "$mode" run0.pam
+  done
+  check blocked run0.other status 0 "run0 --user succeeds, as Debian ships it"
+  check blocked run0.pam status 0 "run0 --user succeeds with a required line"
+  check blocked run0.pam log.systemd-run0 1 "one module line"
+  check blocked run0.pam unavailable.systemd-run0 1 "kernel keyrings are unavailable"
+fi
+
 # --- display manager ------------------------------------------------------------
 # lightdm, autologin on Xvfb: Debian's lightdm-autologin names no
 # pam_keyinit, so it gets the lines of conf-examples/gdm-password.
@@ -406,6 +470,10 @@ for mode in ours stock; do
       result "$kind from root $via" "$mode" "$(describe "$mode" "$kind.$via")"
     done
   done
+  if [ "$(value ours run0 pamfile)" != "not installed" ]; then
+    result "run0 --user from root, no PAM file (other)" "$mode" "$(describe "$mode" run0.other)"
+    result "run0 --user from root, conf-examples/systemd-run0" "$mode" "$(describe "$mode" run0.pam)"
+  fi
   result "lightdm autologin" "$mode" "$(describe "$mode" dm)"
   result "user manager" "$mode" "$(describe "$mode" usermanager)"
   result "cron" "$mode" "$(describe "$mode" cron)"

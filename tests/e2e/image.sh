@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # shellcheck shell=bash
-# Sourced by tests/e2e/e2e.sh: the Debian 12 system the login programs run
-# in, made by mmdebstrap and cached as a tarball.
+# Sourced by tests/e2e/e2e.sh: the Debian system the login programs run in
+# (E2E_SUITE: bookworm, Debian 12, or trixie, Debian 13), made by
+# mmdebstrap and cached as a tarball. Needs tests/lib/roots.sh.
 
-E2E_SUITE=bookworm
+E2E_SUITE=${E2E_SUITE:-bookworm}
 E2E_PACKAGES=systemd,systemd-sysv,dbus,dbus-user-session,libpam-systemd,openssh-server,openssh-client,login,util-linux,sudo,cron,keyutils,expect,procps,lightdm,lightdm-autologin-greeter,xvfb
 E2E_RECIPE="$E2E_SUITE minbase $E2E_PACKAGES"
 
@@ -17,11 +18,8 @@ e2e_tarball() {
     [ -n "$(find "$tarball" -mmin -1440)" ]; then
     echo "reusing $tarball ($(( ($(date +%s) - $(stat -c %Y "$tarball")) / 60 )) minutes old)" >&2
   else
-    debian_sources "$E2E_SUITE" >"$work/sources.list"
-    if ! grep -q " $E2E_SUITE " "$work/sources.list"; then
-      echo "this machine's apt sources have no $E2E_SUITE archive" >&2
-      return 1
-    fi
+    # The archive this machine's apt uses, with the release's suite name.
+    roots_sources "$E2E_SUITE" >"$work/sources.list" || return 1
     echo "making $tarball with mmdebstrap" >&2
     mmdebstrap --quiet --variant=minbase --format=tar --include="$E2E_PACKAGES" \
       "$E2E_SUITE" "$tarball.new" "$work/sources.list" >&2 || return 1

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
-# Runs inside the booted Debian 12 container as e2e.service (tests/e2e/e2e.sh
+# Runs inside the booted Debian 12 or 13 container as e2e.service (tests/e2e/e2e.sh
 # installs it): logs a normal user in through the real login programs and
 # writes what each session got to /root/e2e/out.log, then powers the
 # container off. Lines of out.log:
@@ -261,10 +261,15 @@ cat >"$e2e/login.exp" <<'EOF'
 # password prompt, on a pty; then runs e2e-session CASE in the shell.
 set timeout 30
 lassign $argv case user password
+# util-linux's login (Debian 13) first hangs up its terminal (vhangup) and
+# opens it again; a read of the pty in between sees end of file. So the
+# first read waits until login has opened it again.
 if {$password eq ""} {
   spawn login -f $user
+  sleep 1
 } else {
   spawn login $user
+  sleep 1
   expect {
     "Password: " { send "$password\r" }
     timeout { exit 101 }
@@ -284,7 +289,9 @@ exit $value
 EOF
 say "login -f on a pty, from a systemd unit"
 as_root_unit expect -f "$e2e/login.exp" login-f "$user" >"$e2e/login-f.pty" 2>&1
-obs login-f status $?
+status=$?
+obs login-f status $status
+[ "$status" -eq 0 ] || tail -n 20 "$e2e/login-f.pty" | sed 's/^/e2e: login-f: pty: /'
 session_over login-f
 report login-f
 module_lines login-f login
@@ -293,7 +300,9 @@ grep 'pam_warn(login:' "$run/window.log" | grep -o 'function=\[pam_sm_[a-z_]*\]'
 
 say "login with a password on a pty, from a systemd unit"
 as_root_unit expect -f "$e2e/login.exp" login-pw "$user" "$password" >"$e2e/login-pw.pty" 2>&1
-obs login-pw status $?
+status=$?
+obs login-pw status $status
+[ "$status" -eq 0 ] || tail -n 20 "$e2e/login-pw.pty" | sed 's/^/e2e: login-pw: pty: /'
 session_over login-pw
 report login-pw
 module_lines login-pw login
@@ -328,6 +337,36 @@ for kind in su-l runuser-l runuser sudo-i; do
   report "$case"
   module_lines "$case" "$kind" sshd
 done
+
+# --- run0 (systemd 256 and later: Debian 13) -------------------------------------
+# run0 runs the command as a transient service of PID 1 with the PAM service
+# systemd-run0. Debian 13 ships no such file, so PAM reads "other"; then
+# with the file of conf-examples/systemd-run0. What the command leaves
+# behind is stopped with its service: no lingering process here.
+if command -v run0 >/dev/null; then
+  if [ -e /etc/pam.d/systemd-run0 ] || [ -e /usr/lib/pam.d/systemd-run0 ]; then
+    obs run0 pamfile yes
+  else
+    obs run0 pamfile no
+  fi
+  say "run0 from a systemd unit, PAM files as Debian ships them: $(ls /etc/pam.d/systemd-run0 /usr/lib/pam.d/systemd-run0 2>/dev/null || echo "no systemd-run0, so PAM reads other")"
+  as_root_unit run0 --user="$user" /usr/local/bin/e2e-probe run0.other
+  obs run0.other status $?
+  report run0.other
+  module_lines run0.other systemd-run0
+  cp "$e2e/conf/systemd-run0" /etc/pam.d/systemd-run0
+  [ "$mode" = blocked ] &&
+    sed -i -E 's/^([[:space:]]*[a-z]+[[:space:]]+)optional([[:space:]]+pam_keyinit\.so)/\1required\2/' \
+      /etc/pam.d/systemd-run0
+  say "run0 from a systemd unit, with conf-examples/systemd-run0: $(grep '^[^#]*pam_keyinit\.so' /etc/pam.d/systemd-run0 | tr -s ' \t' ' ')"
+  as_root_unit run0 --user="$user" /usr/local/bin/e2e-probe run0.pam
+  obs run0.pam status $?
+  report run0.pam
+  module_lines run0.pam systemd-run0
+  rm -f /etc/pam.d/systemd-run0
+else
+  obs run0 pamfile "not installed"
+fi
 
 # --- the module twice: revoked after the rest of the stack -----------------------
 say "revoke after the stack: sshd with 'force' at the top, 'revoke' at the end, pam_exec between"

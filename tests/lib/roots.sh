@@ -5,6 +5,13 @@
 # and kept as tarballs in a cache. Sourced, not run.
 #
 #   roots_sources SUITE        the sources.list lines for SUITE
+#   in_root DIR COMMAND...     runs COMMAND in the root file system DIR
+#   extract TARBALL DIR        a fresh root file system from a tarball
+#   roots_build_tarball SUITE CONTROL
+#                              prints the path of the cached build root of
+#                              SUITE: the buildd variant, build-essential
+#                              and the Build-Depends of CONTROL (a copy of
+#                              debian/control that any user can read)
 #   roots_tarball NAME SUITE VARIANT PACKAGES [HOOK...]
 #                              prints the path of a cached tarball of SUITE
 #                              made with that variant, those packages (comma
@@ -60,6 +67,16 @@ roots_recipe() {
 }
 
 roots_tarball() {  # roots_tarball NAME SUITE VARIANT PACKAGES [HOOK...]
+  # One maker at a time per tarball: suites that run side by side may ask
+  # for the same one (46-releases and 48-e2e, Debian 13's build root).
+  mkdir -p "$ROOTS_CACHE"
+  (
+    flock 9
+    roots_tarball_unlocked "$@"
+  ) 9>"$ROOTS_CACHE/$1.lock"
+}
+
+roots_tarball_unlocked() {
   local name=$1 suite=$2 variant=$3 packages=$4
   shift 4
   local tarball=$ROOTS_CACHE/$name.tar recipe hook hooks=() sources
@@ -88,4 +105,39 @@ roots_tarball() {  # roots_tarball NAME SUITE VARIANT PACKAGES [HOOK...]
   mv "$tarball.new" "$tarball"
   echo "$recipe" >"$tarball.recipe"
   echo "$tarball"
+}
+
+roots_build_tarball() {  # roots_build_tarball SUITE CONTROL
+  local suite=$1 deps
+  # Only Build-Depends decide what the build root holds; apt-get build-dep
+  # reads them from the copy, in mmdebstrap's user namespace.
+  deps=$(sed -n '/^Build-Depends:/,/^[^ ]/{/^Build-Depends:/p;/^ /p}' "$2")
+  export RELEASES_CONTROL=$2
+  # shellcheck disable=SC2016 # expanded when mmdebstrap runs the hook
+  roots_tarball "releases-$suite-build" "$suite" buildd "" \
+    'mkdir -p "$1/tmp/bd/debian" && cp "$RELEASES_CONTROL" "$1/tmp/bd/debian/control" && chroot "$1" apt-get -y -q --no-install-recommends build-dep /tmp/bd && rm -rf "$1/tmp/bd"'" # Build-Depends $(sha256sum <<<"$deps" | cut -c1-16)"
+}
+
+# in_root DIR COMMAND...: runs COMMAND in the root file system DIR, as root,
+# in mount and PID namespaces of its own with /proc mounted (and the folder
+# IN_ROOT_ARCHIVES, if set, as apt's package cache); the mounts go with the
+# namespace.
+in_root() {
+  local dir=$1
+  shift
+  # shellcheck disable=SC2016 # expanded by the inner shell
+  unshare --mount --pid --fork --propagation private -- sh -c '
+    dir=$1 archives=$2; shift 2
+    mount -t proc proc "$dir/proc" && mount --bind /dev/pts "$dir/dev/pts" &&
+      { [ -z "$archives" ] || mount --bind "$archives" "$dir/var/cache/apt/archives"; } &&
+      exec chroot "$dir" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+        HOME=/root LC_ALL=C.UTF-8 TERM=dumb "$@"' - "$dir" "${IN_ROOT_ARCHIVES:-}" "$@"
+}
+
+# extract TARBALL DIR: a fresh root file system from a cached tarball.
+extract() {
+  rm -rf --one-file-system "$2"
+  mkdir -p "$2"
+  tar --numeric-owner -C "$2" -xf "$1"
+  cp /etc/resolv.conf "$2/etc/resolv.conf" 2>/dev/null || true
 }

@@ -68,30 +68,6 @@ trap cleanup EXIT
 
 say() { echo "[$((SECONDS - started)) s] $*"; }
 
-# in_root DIR COMMAND...: runs COMMAND in the root file system DIR, as root,
-# in mount and PID namespaces of its own with /proc mounted (and the folder
-# IN_ROOT_ARCHIVES, if set, as apt's package cache); the mounts go with the
-# namespace.
-in_root() {
-  local dir=$1
-  shift
-  # shellcheck disable=SC2016 # expanded by the inner shell
-  unshare --mount --pid --fork --propagation private -- sh -c '
-    dir=$1 archives=$2; shift 2
-    mount -t proc proc "$dir/proc" && mount --bind /dev/pts "$dir/dev/pts" &&
-      { [ -z "$archives" ] || mount --bind "$archives" "$dir/var/cache/apt/archives"; } &&
-      exec chroot "$dir" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-        HOME=/root LC_ALL=C.UTF-8 TERM=dumb "$@"' - "$dir" "${IN_ROOT_ARCHIVES:-}" "$@"
-}
-
-# extract TARBALL DIR: a fresh root file system from a cached tarball.
-extract() {
-  rm -rf --one-file-system "$2"
-  mkdir -p "$2"
-  tar --numeric-owner -C "$2" -xf "$1"
-  cp /etc/resolv.conf "$2/etc/resolv.conf" 2>/dev/null || true
-}
-
 # run_counted LABEL LOG COMMAND...: runs COMMAND, shows its output (saved in
 # LOG), and counts its "ok:" and "FAIL:" lines as this suite's cases; a
 # failure that printed no FAIL line counts as one.
@@ -117,31 +93,23 @@ tar -C "$top" --exclude=./.git --exclude='./build*' --exclude='./obj-*' \
   --exclude=./debian/.debhelper --exclude=./debian/libpam-keyinit --exclude=./debian/tmp \
   --exclude=./debian/files --exclude='./debian/*.substvars' --exclude='./debian/*debhelper*' \
   -cf "$work/src.tar" .
-# Only Build-Depends decide what the build root holds.
-build_deps=$(sed -n '/^Build-Depends:/,/^[^ ]/{/^Build-Depends:/p;/^ /p}' debian/control)
-build_deps_sum=$(sha256sum <<<"$build_deps" | cut -c1-16)
 
 # --- root file systems, made in the background ----------------------------------
 # For each release: "build" (buildd variant and the Build-Depends), "lint"
 # (minbase and lintian) and "system" (minbase, pamtester, keyutils).
 make_roots() {  # make_roots RELEASE: writes $work/roots-RELEASE-KIND
   local release=$1 tarball
-  tarball=$(roots_tarball "releases-$release-build" "$release" buildd "" \
-    "$build_hook # Build-Depends $build_deps_sum") &&
+  tarball=$(roots_build_tarball "$release" "$work/control") &&
     echo "$tarball" >"$work/roots-$release-build" || return 1
   tarball=$(roots_tarball "releases-$release-system" "$release" minbase pamtester,keyutils) &&
     echo "$tarball" >"$work/roots-$release-system" || return 1
   tarball=$(roots_tarball "releases-$release-lint" "$release" minbase lintian) &&
     echo "$tarball" >"$work/roots-$release-lint" || return 1
 }
-# The build root gets build-essential and the Build-Depends, as apt-get
-# build-dep reads them from debian/control. The hook runs in mmdebstrap's
-# user namespace, where this file is readable as by any user.
+# The build root gets build-essential and the Build-Depends
+# (roots_build_tarball), read from a copy any user can read.
 cp debian/control "$work/control"
 chmod 755 "$work"
-export RELEASES_CONTROL=$work/control
-# shellcheck disable=SC2016 # expanded when mmdebstrap runs the hook
-build_hook='mkdir -p "$1/tmp/bd/debian" && cp "$RELEASES_CONTROL" "$1/tmp/bd/debian/control" && chroot "$1" apt-get -y -q --no-install-recommends build-dep /tmp/bd && rm -rf "$1/tmp/bd"'
 declare -A roots_job
 for release in "${releases[@]}"; do
   make_roots "$release" >"$work/roots-$release.log" 2>&1 &
