@@ -3,7 +3,9 @@
 # What users keep in their session keyring, through real PAM sessions on the
 # real kernel: MIT Kerberos tickets in a KEYRING:session cache, got from a
 # KDC on loopback (krb5kdc with a realm of its own in a temporary folder;
-# the host's /etc/krb5.conf is not read). Each session runs pamtester with
+# the host's /etc/krb5.conf is not read), and SMB passwords that cifscreds
+# stashes as "logon" keys for the kernel's CIFS client (no server needed:
+# the key is what a later mount of that server would use). Each session runs pamtester with
 # the line Debian ships for runuser ("session optional pam_keyinit.so
 # revoke", no force) and then pam_exec, which runs kinit or klist as the
 # user inside the session. This module and Linux-PAM's side by side:
@@ -11,9 +13,14 @@
 #   root service: two users, one after the other, each started from the
 #     same root-owned session keyring (a service, a container's process):
 #     where the first user's ticket ends up, whether it outlives that
-#     session, and what the second user's klist shows;
+#     session, what the second user's klist shows, whether the second user
+#     finds the first one's CIFS password and can stash one of their own;
 #   two sessions of one user at once: the second must not see the first's
-#     ticket, and the first's ticket is gone once it logs out.
+#     ticket, and the first's ticket is gone once it logs out;
+#   a KEYRING:persistent cache (Fedora's and RHEL's default), with the
+#     module's "persistent" option on this module's line: the ticket
+#     outlives the session, and the next session of the user reaches it
+#     through its session keyring, which links the persistent keyring.
 #
 # Only this module's results are counted; Linux-PAM's are printed beside
 # them (they are what this project exists to change).
@@ -36,7 +43,7 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
   printf '#!/bin/sh\n# pam-keyinit tests: no service starts while they install packages\nexit 101\n' >"$policy"
   chmod 755 "$policy"
 fi
-ensure_packages "${BASE_PACKAGES[@]}" pamtester krb5-kdc krb5-admin-server krb5-user
+ensure_packages "${BASE_PACKAGES[@]}" pamtester krb5-kdc krb5-admin-server krb5-user cifs-utils
 installed=$?
 [ -z "$policy" ] || rm -f "$policy"
 [ "$installed" -eq 0 ] || exit 1
@@ -143,6 +150,23 @@ cache=KEYRING:session:pkt
     kinit)
       echo "pw-$PAM_USER" | as_user kinit -c "$cache" "$PAM_USER" >/dev/null 2>&1
       echo "kinit $?"
+      echo "smb-$PAM_USER" | as_user cifscreds add -u "$PAM_USER" 127.0.0.1 >/dev/null 2>&1
+      echo "cifscreds $?"
+      ;;
+    look)
+      # The CIFS password the kernel would use for this user's mounts of
+      # 127.0.0.1, if any (its owner), and whether this user can stash one.
+      key=$(as_user keyctl search @s logon cifs:a:127.0.0.1 2>/dev/null)
+      echo "cifs-found $([ -n "$key" ] && as_user keyctl rdescribe "$key" 2>/dev/null | cut -d';' -f2 || echo none)"
+      echo "smb-$PAM_USER" | as_user cifscreds add -u "$PAM_USER" 127.0.0.1 >/dev/null 2>&1
+      echo "cifscreds $?"
+      ;;
+    persistent-kinit | persistent-look)
+      pcache=KEYRING:persistent:$(id -u "$PAM_USER")
+      [ "$(cat "$dir/mode")" = persistent-kinit ] &&
+        echo "pw-$PAM_USER" | as_user kinit -c "$pcache" "$PAM_USER" >/dev/null 2>&1
+      echo "linked $(keyctl show @s 2>/dev/null | grep -q "keyring: _persistent\.$(id -u "$PAM_USER")\$" && echo yes || echo no)"
+      echo "persistent-principal $(as_user klist -c "$pcache" 2>/dev/null | sed -n 's/^Default principal: //p')"
       ;;
     kinit-and-wait)
       echo "pw-$PAM_USER" | as_user kinit -c "$cache" "$PAM_USER" >/dev/null 2>&1
@@ -164,6 +188,10 @@ for side in ours stock; do
   printf 'session optional %s revoke\nsession optional pam_exec.so %s\n' "$module" "$work/hook" \
     >"/etc/pam.d/$service"
 done
+# The persistent case: this module only (Linux-PAM's has no such option).
+services+=("pam-keyinit-consumers-persistent-$tag")
+printf 'session optional %s force revoke persistent\nsession optional pam_exec.so %s\n' "$ours" "$work/hook" \
+  >"/etc/pam.d/pam-keyinit-consumers-persistent-$tag"
 
 session() {  # session SIDE USER MODE: one pamtester session; prints nothing
   echo "$3" >"$work/mode"
@@ -198,6 +226,9 @@ root_service() {  # root_service SIDE: runs inside the service's keyring
     holds_ticket "$service_keyring" && echo "service-holds-ticket yes" || echo "service-holds-ticket no"
     gone "$first_keyring" && echo "a-keyring-gone yes" || echo "a-keyring-gone no"
     echo "b-principal $(seen pkt-krb-b look principal)"
+    echo "a-cifscreds $(seen pkt-krb-a kinit cifscreds)"
+    echo "b-cifs-found $(seen pkt-krb-b look cifs-found)"
+    echo "b-cifscreds $(seen pkt-krb-b look cifscreds)"
   } >"$work/result.$side"
 }
 export -f root_service session seen holds_ticket gone
@@ -214,6 +245,9 @@ for side in ours stock; do
     "the service's keyring holds a ticket after logout: $(result "$side" service-holds-ticket);" \
     "pkt-krb-a's session keyring gone after logout: $(result "$side" a-keyring-gone);" \
     "pkt-krb-b's klist shows \"$(result "$side" b-principal)\""
+  echo "   $side: pkt-krb-a's cifscreds add exits $(result "$side" a-cifscreds);" \
+    "the CIFS password pkt-krb-b's session finds for 127.0.0.1 is owned by uid $(result "$side" b-cifs-found);" \
+    "pkt-krb-b's cifscreds add exits $(result "$side" b-cifscreds)"
 done
 check "root service: pkt-krb-a gets a ticket in its session" \
   test "$(result ours a-kinit)/$(result ours a-principal)" = "0/pkt-krb-a@$realm"
@@ -225,6 +259,9 @@ check "root service: pkt-krb-a's session keyring is gone after logout (revoke)" 
   test "$(result ours a-keyring-gone)" = yes
 check "root service: the next user's klist shows no principal" \
   test -z "$(result ours b-principal)"
+check "root service: pkt-krb-a stashes a CIFS password" test "$(result ours a-cifscreds)" = 0
+check "root service: the next user's session finds no CIFS password" test "$(result ours b-cifs-found)" = none
+check "root service: the next user stashes a CIFS password of their own" test "$(result ours b-cifscreds)" = 0
 
 # Two sessions of one user at once, from a root-owned keyring each.
 echo "== two sessions of pkt-krb-a at once"
@@ -258,6 +295,18 @@ done
 check "two sessions: the first has its ticket" test "$(two ours first-principal)" = "pkt-krb-a@$realm"
 check "two sessions: the second does not see the first's ticket" test -z "$(two ours second-principal)"
 check "two sessions: the first's ticket is gone after its logout" test "$(two ours first-gone)" = yes
+
+echo "== a KEYRING:persistent cache, \"persistent\" on the line: two sessions of pkt-krb-b, one after the other"
+keyctl session pkt-service-persistent bash -c "session persistent pkt-krb-b persistent-kinit; session persistent pkt-krb-b persistent-look" >/dev/null 2>&1
+persist() { seen pkt-krb-b "$1" "$2"; }
+echo "   ours: first session: session keyring links the persistent keyring: $(persist persistent-kinit linked), principal \"$(persist persistent-kinit persistent-principal)\";" \
+  "next session: links it: $(persist persistent-look linked), principal \"$(persist persistent-look persistent-principal)\""
+check "persistent: the session keyring links the user's persistent keyring" test "$(persist persistent-kinit linked)" = yes
+check "persistent: the ticket is in the persistent cache" test "$(persist persistent-kinit persistent-principal)" = "pkt-krb-b@$realm"
+check "persistent: the next session, after logout and revoke, still reaches it" \
+  test "$(persist persistent-look linked)/$(persist persistent-look persistent-principal)" = "yes/pkt-krb-b@$realm"
+# The persistent keyring outlives the test user otherwise (3 days).
+keyctl session - bash -c "setpriv --reuid=pkt-krb-b --regid=pkt-krb-b --clear-groups sh -c 'keyctl clear \$(keyctl get_persistent @s)'" >/dev/null 2>&1
 
 for user in "${users[@]}"; do userdel "$user" 2>/dev/null; done
 echo "$NAME: $passed passed, $failed failed, 0 skipped"
