@@ -229,17 +229,26 @@ root_service() {  # root_service SIDE: runs inside the service's keyring
     echo "a-cifscreds $(seen pkt-krb-a kinit cifscreds)"
     echo "b-cifs-found $(seen pkt-krb-b look cifs-found)"
     echo "b-cifscreds $(seen pkt-krb-b look cifscreds)"
-  } >"$work/result.$side"
+  } >"$work/root_service.$side"
 }
 export -f root_service session seen holds_ticket gone
 export work realm tag
 
+# scenario FUNCTION: runs "FUNCTION SIDE" for each module, each in a
+# root-owned session keyring of its own (a service's); FUNCTION writes
+# $work/FUNCTION.SIDE, which got reads.
+scenario() {
+  local side
+  for side in ours stock; do
+    rm -f "$work/$1.$side"
+    keyctl session "pkt-service-$side" bash -c "$1 $side" >/dev/null 2>&1
+  done
+}
+got() { sed -n "s/^$3 //p" "$work/$1.$2"; }  # got FUNCTION SIDE KEY
+
 echo "== root service: pkt-krb-a then pkt-krb-b, from one root-owned session keyring"
-for side in ours stock; do
-  rm -f "$work/result.$side"
-  keyctl session "pkt-service-$side" bash -c "root_service $side" >/dev/null 2>&1
-done
-result() { sed -n "s/^$2 //p" "$work/result.$1"; }
+scenario root_service
+result() { got root_service "$@"; }
 for side in ours stock; do
   echo "   $side: pkt-krb-a's kinit $(result "$side" a-kinit), principal \"$(result "$side" a-principal)\";" \
     "the service's keyring holds a ticket after logout: $(result "$side" service-holds-ticket);" \
@@ -279,14 +288,11 @@ two_sessions() {  # two_sessions SIDE
     echo "first-principal $(seen pkt-krb-a kinit-and-wait principal)"
     echo "second-principal $(seen pkt-krb-a look principal)"
     gone "$first_keyring" && echo "first-gone yes" || echo "first-gone no"
-  } >"$work/two.$side"
+  } >"$work/two_sessions.$side"
 }
 export -f two_sessions
-for side in ours stock; do
-  rm -f "$work/two.$side"
-  keyctl session "pkt-service-$side" bash -c "two_sessions $side" >/dev/null 2>&1
-done
-two() { sed -n "s/^$2 //p" "$work/two.$1"; }
+scenario two_sessions
+two() { got two_sessions "$@"; }
 for side in ours stock; do
   echo "   $side: first session's principal \"$(two "$side" first-principal)\";" \
     "the second session's klist shows \"$(two "$side" second-principal)\";" \
