@@ -84,7 +84,12 @@ check() {  # check WHAT COMMAND...: one counted case of this module's
 
 # --- the realm ------------------------------------------------------------------
 realm=PKT.TEST
-port=$((20000 + $$ % 20000))
+# A port nothing listens on: another run (in a container beside this one,
+# sharing its network) may have its own KDC.
+for _ in $(seq 20); do
+  port=$((20000 + RANDOM % 30000))
+  (: </dev/tcp/127.0.0.1/$port) 2>/dev/null || break
+done
 cat >"$work/krb5.conf" <<EOF
 [libdefaults]
   default_realm = $realm
@@ -131,6 +136,11 @@ for _ in $(seq 50); do
   grep -q "commencing operation" "$work/kdc/kdc.log" 2>/dev/null && break
   sleep 0.1
 done
+if ! kill -0 "$kdc_pid" 2>/dev/null; then
+  tail -n 20 "$work/kdc/kdc.log"
+  echo "$NAME: FAIL: krb5kdc did not start on 127.0.0.1:$port"
+  exit 1
+fi
 echo "   a KDC for $realm on 127.0.0.1:$port (krb5kdc $(dpkg-query -W -f='${Version}' krb5-kdc))"
 
 # --- the sessions ---------------------------------------------------------------
