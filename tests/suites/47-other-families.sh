@@ -154,7 +154,10 @@ if [ -n "$rpm_file" ] && [ -n "$srpm_file" ]; then
   fi
   # What meson installs from the very build rpmbuild made, as the package
   # ships it, plus what the spec adds.
-  build_dir=$(ls -d "$work"/rpm/BUILD/pam-keyinit-"$version"/*-build 2>/dev/null | head -n 1)
+  # rpm 4.18 (Debian 12) unpacks into BUILD/NAME-VERSION; rpm 4.20 (Debian
+  # 13, as Fedora 41 on) into BUILD/NAME-VERSION-build/NAME-VERSION.
+  build_dir=$(ls -d "$work"/rpm/BUILD/pam-keyinit-"$version"/*-build \
+    "$work"/rpm/BUILD/pam-keyinit-"$version"-build/pam-keyinit-"$version"/*-build 2>/dev/null | head -n 1)
   # rpm's own default for the documentation and license folders,
   # NAME-VERSION (Fedora's and openSUSE's macros make them NAME).
   doc=/usr/share/doc/pam-keyinit-$version
