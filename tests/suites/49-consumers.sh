@@ -160,7 +160,9 @@ cache=KEYRING:session:pkt
     kinit)
       echo "pw-$PAM_USER" | as_user kinit -c "$cache" "$PAM_USER" >/dev/null 2>&1
       echo "kinit $?"
-      echo "smb-$PAM_USER" | as_user cifscreds add -u "$PAM_USER" 127.0.0.1 >/dev/null 2>&1
+      # --username=: cifs-utils 7.4 (Debian 13) takes "-u NAME" before the
+      # host as the host.
+      echo "smb-$PAM_USER" | as_user cifscreds add --username="$PAM_USER" 127.0.0.1 >/dev/null 2>&1
       echo "cifscreds $?"
       ;;
     look)
@@ -168,7 +170,7 @@ cache=KEYRING:session:pkt
       # 127.0.0.1, if any (its owner), and whether this user can stash one.
       key=$(as_user keyctl search @s logon cifs:a:127.0.0.1 2>/dev/null)
       echo "cifs-found $([ -n "$key" ] && as_user keyctl rdescribe "$key" 2>/dev/null | cut -d';' -f2 || echo none)"
-      echo "smb-$PAM_USER" | as_user cifscreds add -u "$PAM_USER" 127.0.0.1 >/dev/null 2>&1
+      echo "smb-$PAM_USER" | as_user cifscreds add --username="$PAM_USER" 127.0.0.1 >/dev/null 2>&1
       echo "cifscreds $?"
       ;;
     persistent-kinit | persistent-look)
