@@ -140,7 +140,9 @@ if [ -z "$profile_line" ]; then
     fail "found no session line in debian/pam-configs/keyinit"
 else
     for text in README.md debian/README.Debian conf-examples/README.md doc/pam_keyinit.8.scd; do
-        if tr -s ' \t' '  ' <"$text" | tr -d '*`' | grep -qF "session $profile_line"; then
+        # grep reads to the end (no -q): under pipefail, a grep that stops
+        # at the first match can leave tr killed by SIGPIPE, a false failure.
+        if tr -s ' \t' '  ' <"$text" | tr -d '*`' | grep -F "session $profile_line" >/dev/null; then
             pass "$text quotes the profile's line: session $profile_line"
         else
             fail "$text does not quote the profile's line \"session $profile_line\""
